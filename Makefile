@@ -1,0 +1,79 @@
+# Every target bootstraps what it needs and is safe to run twice.
+# `make help` lists them; the README explains each.
+
+SHELL := /bin/bash
+PYTHON ?= python3
+VENV := .venv
+PY := $(VENV)/bin/python
+STAMP := $(VENV)/.installed-stamp
+DBT := $(PY) -m loader.dbt_runner
+DOCS_PORT ?= 8080
+SIZE ?= 3000
+SEED ?= 42
+
+.DEFAULT_GOAL := help
+.PHONY: help demo run load build docs docs-generate test lint bench report \
+        db-start db-stop db-shell sandbox clean
+
+help: ## List the targets
+	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-12s %s\n", $$1, $$2}'
+
+$(STAMP): pyproject.toml
+	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet --upgrade pip
+	$(PY) -m pip install --quiet -e '.[dev]'
+	@touch $(STAMP)
+
+venv: $(STAMP)
+
+demo: $(STAMP) ## Fresh clone to built marts against a sandbox Help Scout account
+	$(PY) -m sandbox.demo --size $(SIZE) --seed $(SEED)
+
+run: $(STAMP) ## The real thing: load from Help Scout (HELPSCOUT_APP_ID/SECRET), then build
+	@if [ -z "$$HELPSCOUT_APP_ID" ] || [ -z "$$HELPSCOUT_APP_SECRET" ]; then \
+	  echo "error: set HELPSCOUT_APP_ID and HELPSCOUT_APP_SECRET (Help Scout > Your Profile > My Apps)" >&2; \
+	  exit 2; fi
+	$(PY) -m loader run
+	$(PY) -m loader reconcile --if-due
+	$(DBT) build
+
+load: $(STAMP) ## Load only: incremental extraction into helpscout_raw
+	$(PY) -m loader run
+
+build: $(STAMP) ## dbt build (models and their tests) on the current lake
+	$(DBT) build
+
+docs-generate: $(STAMP)
+	$(DBT) docs generate
+
+docs: docs-generate ## Generate the dbt docs site and serve it on localhost:$(DOCS_PORT)
+	$(DBT) docs serve --port $(DOCS_PORT) --host 127.0.0.1 --no-browser
+
+report: $(STAMP) ## Print the latest complete week and the five busiest mailboxes
+	$(PY) -m loader.report
+
+test: $(STAMP) lint ## Lint, then every test (unit, sandbox, loader, dbt end to end)
+	$(PY) -m pytest
+
+lint: $(STAMP) ## ruff and sqlfluff lint
+	$(VENV)/bin/ruff check loader sandbox tests bench
+	$(VENV)/bin/sqlfluff lint dbt_project --disable-progress-bar
+
+bench: $(STAMP) ## Benchmarks as ratios against same-run baselines (BENCH_SCALE=0.1 for a quick look)
+	$(PY) -m bench
+
+db-start: $(STAMP) ## Start the embedded PostgreSQL (no-op with an external database)
+	$(PY) -m loader.database start
+
+db-stop: $(STAMP) ## Stop the embedded PostgreSQL
+	$(PY) -m loader.database stop
+
+db-shell: $(STAMP) ## psql on the configured database
+	$(PY) -m loader.database shell
+
+sandbox: $(STAMP) ## Serve a sandbox Help Scout API in the foreground
+	$(PY) -m sandbox serve --size $(SIZE) --seed $(SEED)
+
+clean: ## Stop the embedded database and remove every generated file (keeps nothing)
+	-@test -x $(PY) && $(PY) -m loader.database stop
+	rm -rf $(VENV) .pgdata .build dbt_project/target dbt_project/logs logs .pytest_cache .ruff_cache *.egg-info

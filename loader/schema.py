@@ -1,0 +1,138 @@
+"""The lake's DDL (schema ``helpscout_raw`` by default) and its migrations.
+
+The lake is the contract between the loader and dbt: dbt's sources read exactly
+these tables and columns. Migrations are numbered and append-only; each runs once,
+recorded in ``schema_migrations``, so an old lake is brought forward in place and
+no row is ever rewritten.
+
+Every stream table has the same lake columns:
+
+``lake_id``       identity, a tie-breaker for rows extracted in the same instant
+``entity_id``     the Help Scout id of the entity
+``payload``       the API's JSON exactly as received (conversations also carry
+                  the complete thread list under ``_embedded.threads``)
+``extracted_at``  when the API answered the request that returned this copy;
+                  "latest copy" means greatest (extracted_at, lake_id)
+``run_id``        the run that brought it (``load_runs``)
+``window_start``/``window_end``  the modifiedAt window asked for (null for full listings)
+``loaded_at``     when the row was written; dbt's incremental filters use it
+"""
+
+from __future__ import annotations
+
+from psycopg2 import sql
+
+DEFAULT_RAW_SCHEMA = "helpscout_raw"
+
+STREAM_TABLES = ("conversations", "tags", "mailboxes", "users", "folders")
+
+_STREAM_TABLE = """
+create table if not exists {schema}.{table} (
+    lake_id bigint generated always as identity primary key,
+    entity_id bigint not null,
+    payload jsonb not null,
+    extracted_at timestamptz not null,
+    run_id uuid not null,
+    window_start timestamptz,
+    window_end timestamptz,
+    loaded_at timestamptz not null default clock_timestamp()
+);
+create index if not exists {table}_loaded_at_idx on {schema}.{table} (loaded_at);
+create index if not exists {table}_entity_idx on {schema}.{table} (entity_id, extracted_at desc);
+"""
+
+MIGRATIONS: list[tuple[int, str]] = [
+    (
+        1,
+        """
+create table if not exists {schema}.load_runs (
+    run_id uuid primary key,
+    command text not null,
+    started_at timestamptz not null default clock_timestamp(),
+    finished_at timestamptz,
+    status text not null default 'running'
+        check (status in ('running', 'succeeded', 'failed')),
+    arguments jsonb not null default '{{}}'::jsonb,
+    api_base_url text,
+    requests integer,
+    rows_loaded bigint,
+    error text
+);
+
+create table if not exists {schema}.load_windows (
+    window_id bigint generated always as identity primary key,
+    run_id uuid not null references {schema}.load_runs (run_id),
+    stream text not null,
+    window_start timestamptz,
+    window_end timestamptz,
+    status text not null check (status in ('completed', 'failed')),
+    pages integer,
+    requests integer,
+    rows_loaded integer,
+    rescans integer not null default 0,
+    started_at timestamptz not null,
+    finished_at timestamptz not null default clock_timestamp(),
+    request jsonb,
+    error text
+);
+create index if not exists load_windows_stream_idx
+    on {schema}.load_windows (stream, status, window_end desc);
+"""
+        + "".join(_STREAM_TABLE.replace("{table}", t) for t in STREAM_TABLES)
+        + """
+alter table {schema}.folders add column if not exists mailbox_id bigint;
+
+create table if not exists {schema}.conversation_tombstones (
+    lake_id bigint generated always as identity primary key,
+    entity_id bigint not null,
+    reason text not null check (reason in ('deleted', 'merged')),
+    merged_into_id bigint,
+    detected_at timestamptz not null,
+    payload jsonb not null default '{{}}'::jsonb,
+    run_id uuid not null,
+    loaded_at timestamptz not null default clock_timestamp()
+);
+create index if not exists conversation_tombstones_loaded_at_idx
+    on {schema}.conversation_tombstones (loaded_at);
+create index if not exists conversation_tombstones_entity_idx
+    on {schema}.conversation_tombstones (entity_id, detected_at desc);
+""",
+    ),
+]
+
+
+def migrate(conn, schema: str = DEFAULT_RAW_SCHEMA) -> int:
+    """Create or bring forward the lake in ``schema``; returns the version reached.
+
+    Runs in the caller's connection and commits; a session-level advisory lock keeps
+    two loaders starting at once from racing on the DDL.
+    """
+    ident = sql.Identifier(schema)
+    with conn.cursor() as cur:
+        cur.execute("select pg_advisory_lock(hashtext(%s))", (f"helpscout-migrate:{schema}",))
+        try:
+            cur.execute(sql.SQL("create schema if not exists {}").format(ident))
+            cur.execute(
+                sql.SQL(
+                    "create table if not exists {}.schema_migrations ("
+                    " version integer primary key,"
+                    " applied_at timestamptz not null default clock_timestamp())"
+                ).format(ident)
+            )
+            cur.execute(sql.SQL("select coalesce(max(version), 0) from {}.schema_migrations")
+                        .format(ident))
+            current = cur.fetchone()[0]
+            for version, ddl in MIGRATIONS:
+                if version <= current:
+                    continue
+                cur.execute(sql.SQL(ddl.replace("{schema}", "{s}")).format(s=ident))
+                cur.execute(
+                    sql.SQL("insert into {}.schema_migrations (version) values (%s)").format(ident),
+                    (version,),
+                )
+                current = version
+            conn.commit()
+        finally:
+            cur.execute("select pg_advisory_unlock(hashtext(%s))", (f"helpscout-migrate:{schema}",))
+            conn.commit()
+    return current
