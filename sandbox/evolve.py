@@ -1,0 +1,273 @@
+"""How the account changes after its history: each change is stamped with wall-clock time.
+
+The real API stamps modifiedAt when a change happens; a loader windows on
+``now - lag``. So every change here carries the current wall-clock second (never
+earlier than anything stamped before), never a made-up past or future time.
+
+Which changes move ``userUpdatedAt``: user replies, notes, closing and reopening
+by a user, reassigning, marking spam, deleting, merging. Customer replies, tag
+edits, mailbox moves and the system closer move only the hidden modifiedAt.
+A tag rename changes the tag (its ``updatedAt``), not the conversations carrying it.
+"""
+
+from __future__ import annotations
+
+import random
+import time
+from collections.abc import Callable
+from typing import Any
+
+from sandbox import vocabulary as vocab
+from sandbox.account import Account
+from sandbox.generate import slugify
+from sandbox.model import SYSTEM_CLOSER_ID, Conversation, Thread
+
+Change = dict[str, Any]
+
+DEFAULT_WEIGHTS: dict[str, float] = {
+    "new_conversation": 20, "customer_reply": 18, "user_reply": 18, "note": 5,
+    "close": 10, "system_close": 2, "reopen": 3, "reassign": 5, "retag": 8,
+    "rename_tag": 1, "move": 3, "spam": 1, "soft_delete": 1, "hard_delete": 1, "merge": 1,
+}
+#: What a change made while a client pages through a list may be.
+PAGING_WEIGHTS: dict[str, float] = {
+    "new_conversation": 2, "customer_reply": 3, "user_reply": 3, "close": 2, "retag": 2,
+    "move": 1,
+}
+
+
+def stamp_now(acc: Account) -> int:
+    """The current wall-clock second, never before anything already stamped."""
+    acc.last_stamp = max(int(time.time()), acc.last_stamp)
+    return acc.last_stamp
+
+
+class Evolver:
+    """Applies named or random changes to an account (caller holds ``acc.lock``)."""
+
+    def __init__(self, acc: Account, seed: int) -> None:
+        self.acc = acc
+        self.rng = random.Random(seed * 7919 + 1)
+        self.actions: dict[str, Callable[[int], Change | None]] = {
+            name: getattr(self, f"_{name}") for name in DEFAULT_WEIGHTS
+        }
+
+    def apply(self, kind: str) -> Change | None:
+        if kind not in self.actions:
+            raise ValueError(f"unknown change kind {kind!r}; known: {sorted(self.actions)}")
+        change = self.actions[kind](stamp_now(self.acc))
+        if change is not None:
+            change["kind"] = kind
+        return change
+
+    def random_kind(self, weights: dict[str, float]) -> str:
+        kinds = list(weights)
+        return self.rng.choices(kinds, weights=[weights[k] for k in kinds])[0]
+
+    # -- picking -----------------------------------------------------------------------------
+    def _pick(self, accept: Callable[[Conversation], bool] | None = None,
+              tries: int = 200) -> Conversation | None:
+        ids = self.acc.id_list()
+        if not ids:
+            return None
+        for _ in range(tries):
+            conv = self.acc.conversations[self.rng.choice(ids)]
+            if accept is None or accept(conv):
+                return conv
+        return None
+
+    def _agent(self) -> int:
+        return self.rng.choice([uid for uid, u in self.acc.users.items() if u.listed])
+
+    def _thread(self, conv: Conversation, ttype: str, ts: int, author_type: str,
+                author_id: int, **kw: Any) -> Thread:
+        acc = self.acc
+        thread = Thread(acc.next_thread_id, ttype, ts, author_type, author_id, **kw)
+        acc.next_thread_id += 1 + (self.rng.random() < 0.05)
+        conv.threads.append(thread)
+        return thread
+
+    # -- changes ------------------------------------------------------------------------------
+    def _new_conversation(self, ts: int) -> Change:
+        acc, rng = self.acc, self.rng
+        customer = rng.choice(list(acc.customers))
+        cid = acc.next_conversation_id
+        acc.next_conversation_id += 1 + (rng.random() < 0.1)
+        mailboxes = list(acc.mailboxes)
+        mailbox = rng.choices(mailboxes, weights=[s for _, s in vocab.MAILBOXES][
+            :len(mailboxes)])[0]
+        tags = list(acc.tags)
+        subject = rng.choice(vocab.SUBJECTS)
+        if rng.random() < 0.2:
+            subject = rng.choice(vocab.REPLY_PREFIXES) + rng.choice(vocab.CAMPAIGNS)
+        conv = Conversation(
+            id=cid, number=acc.next_number, type="email", status="active", state="published",
+            subject=subject, mailbox_id=mailbox, assignee_id=None, created_by_type="customer",
+            created_by_id=customer, created_at=ts, primary_customer_id=customer,
+            source_type="email", source_via="customer", user_updated_at=ts, modified_at=ts,
+            waiting_since=ts, tag_ids=[rng.choice(tags)] if tags and rng.random() < 0.5 else [],
+        )
+        acc.next_number += 1
+        self._thread(conv, "customer", ts, "customer", customer)
+        acc.add(conv)
+        return {"conversation_id": cid}
+
+    def _customer_reply(self, ts: int) -> Change | None:
+        conv = self._pick(lambda c: c.status != "spam" and c.primary_customer_id is not None)
+        if conv is None:
+            return None
+        self._thread(conv, "customer", ts, "customer", conv.primary_customer_id)
+        if conv.status in ("closed", "pending"):
+            conv.status = "active"  # a customer's answer reopens the conversation
+        conv.waiting_since = ts
+        self.acc.touch(conv, ts)
+        return {"conversation_id": conv.id}
+
+    def _user_reply(self, ts: int) -> Change | None:
+        conv = self._pick(lambda c: c.status in ("active", "pending"))
+        if conv is None:
+            return None
+        agent = conv.assignee_id if conv.assignee_id in self._listed() else self._agent()
+        ttype = "message" if self.rng.random() < 0.07 else "reply"
+        self._thread(conv, ttype, ts, "user", agent)
+        conv.status = "pending" if self.rng.random() < 0.5 else "active"
+        conv.waiting_since = None
+        conv.user_updated_at = ts
+        self.acc.touch(conv, ts)
+        return {"conversation_id": conv.id}
+
+    def _note(self, ts: int) -> Change | None:
+        conv = self._pick(lambda c: c.status != "spam")
+        if conv is None:
+            return None
+        self._thread(conv, "note", ts, "user", self._agent())
+        conv.user_updated_at = ts
+        self.acc.touch(conv, ts)
+        return {"conversation_id": conv.id}
+
+    def _close_by(self, ts: int, closer: int) -> Change | None:
+        conv = self._pick(lambda c: c.status in ("active", "pending"))
+        if conv is None:
+            return None
+        conv.status = "closed"
+        conv.closed_by, conv.closed_at, conv.show_closed_by_user = closer, ts, True
+        conv.waiting_since = None
+        self._thread(conv, "lineitem", ts, "user", closer, status="closed",
+                     action="changed-ticket-status", action_text="Marked as Closed")
+        if closer != SYSTEM_CLOSER_ID:
+            conv.user_updated_at = ts
+        self.acc.touch(conv, ts)
+        return {"conversation_id": conv.id, "closed_by": closer}
+
+    def _close(self, ts: int) -> Change | None:
+        return self._close_by(ts, self._agent())
+
+    def _system_close(self, ts: int) -> Change | None:
+        return self._close_by(ts, SYSTEM_CLOSER_ID)
+
+    def _reopen(self, ts: int) -> Change | None:
+        conv = self._pick(lambda c: c.status == "closed")
+        if conv is None:
+            return None
+        agent = self._agent()
+        conv.status = "active"
+        if self.rng.random() < 0.5:  # the closing fields linger on some reopened ones
+            conv.closed_by, conv.closed_at = None, None
+        self._thread(conv, "lineitem", ts, "user", agent, action="changed-ticket-status",
+                     action_text="Marked as Active")
+        conv.user_updated_at = ts
+        self.acc.touch(conv, ts)
+        return {"conversation_id": conv.id}
+
+    def _reassign(self, ts: int) -> Change | None:
+        conv = self._pick(lambda c: c.status != "spam")
+        if conv is None:
+            return None
+        agent = None if self.rng.random() < 0.2 else self._agent()
+        conv.assignee_id = agent
+        self._thread(conv, "lineitem", ts, "user", self._agent(), action="assigned",
+                     action_text="Assigned to a user" if agent else "Unassigned",
+                     assigned_to=agent)
+        conv.user_updated_at = ts
+        self.acc.touch(conv, ts)
+        return {"conversation_id": conv.id, "assignee_id": agent}
+
+    def _retag(self, ts: int) -> Change | None:
+        conv = self._pick()
+        if conv is None or not self.acc.tags:
+            return None
+        if conv.tag_ids and self.rng.random() < 0.4:
+            removed = self.rng.choice(conv.tag_ids)
+            conv.tag_ids = [t for t in conv.tag_ids if t != removed]
+            change = {"conversation_id": conv.id, "removed_tag": removed}
+        else:
+            added = self.rng.choice(list(self.acc.tags))
+            if added in conv.tag_ids:
+                return None
+            conv.tag_ids = [*conv.tag_ids, added]
+            change = {"conversation_id": conv.id, "added_tag": added}
+        self.acc.touch(conv, ts)  # modifiedAt only: userUpdatedAt stays
+        return change
+
+    def _rename_tag(self, ts: int) -> Change | None:
+        if not self.acc.tags:
+            return None
+        tag = self.acc.tags[self.rng.choice(list(self.acc.tags))]
+        tag.name = f"{tag.name.split(' (')[0]} ({ts % 10_000})"
+        tag.slug = slugify(tag.name)
+        tag.updated_at = ts
+        self.acc.tag_version += 1
+        self.acc.changed()
+        return {"tag_id": tag.id, "name": tag.name}
+
+    def _move(self, ts: int) -> Change | None:
+        conv = self._pick()
+        if conv is None or len(self.acc.mailboxes) < 2:
+            return None
+        target = self.rng.choice([m for m in self.acc.mailboxes if m != conv.mailbox_id])
+        conv.mailbox_id = target
+        self.acc.touch(conv, ts)  # modifiedAt only: userUpdatedAt stays
+        return {"conversation_id": conv.id, "mailbox_id": target}
+
+    def _spam(self, ts: int) -> Change | None:
+        conv = self._pick(lambda c: c.status != "spam" and c.created_by_type == "customer")
+        if conv is None:
+            return None
+        conv.status = "spam"
+        conv.waiting_since = None
+        conv.user_updated_at = ts
+        self.acc.touch(conv, ts)
+        return {"conversation_id": conv.id}
+
+    def _soft_delete(self, ts: int) -> Change | None:
+        conv = self._pick(lambda c: c.state == "published")
+        if conv is None:
+            return None
+        conv.state = "deleted"
+        conv.user_updated_at = ts
+        self.acc.touch(conv, ts)
+        return {"conversation_id": conv.id}
+
+    def _hard_delete(self, ts: int) -> Change | None:
+        conv = self._pick()
+        if conv is None:
+            return None
+        self.acc.remove(conv)
+        self.acc.deleted_ids.add(conv.id)
+        return {"conversation_id": conv.id}
+
+    def _merge(self, ts: int) -> Change | None:
+        source = self._pick()
+        target = self._pick(lambda c: source is not None and c.id != source.id)
+        if source is None or target is None:
+            return None
+        self.acc.remove(source)
+        target.threads = sorted(target.threads + source.threads,
+                                key=lambda t: (t.created_at, t.id))
+        target.user_updated_at = ts
+        self.acc.touch(target, ts)
+        self.acc.merged[source.id] = target.id
+        return {"conversation_id": source.id, "merged_into": target.id}
+
+    def _listed(self) -> set[int]:
+        return {uid for uid, u in self.acc.users.items() if u.listed}
