@@ -1,0 +1,71 @@
+"""``python -m bench [benchmark ...]``: run benchmarks, write results, print a table.
+
+With no name every benchmark runs. Results merge into ``bench/results/latest.json``
+(``--output`` writes elsewhere, e.g. a scratch file for a quick look).
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import sys
+import traceback
+from pathlib import Path
+
+from bench.config import BenchConfig, ConfigError
+from bench.measure import stopwatch
+from bench.report import LATEST, BenchResult, table, write_results
+
+#: name -> module; each module has ``run(config) -> BenchResult``.
+BENCHMARKS = {
+    "lake_write": "bench.lake_write",
+    "dbt_scale": "bench.dbt_scale",
+    "loader_api": "bench.loader_api",
+}
+
+
+def run_one(name: str, config: BenchConfig) -> BenchResult:
+    module = importlib.import_module(BENCHMARKS[name])
+    print(f"== {name} (scale {config.scale:g})", flush=True)
+    with stopwatch() as elapsed:
+        try:
+            result = module.run(config)
+        except KeyboardInterrupt:
+            raise
+        except Exception as exc:  # one benchmark failing must not lose the others
+            traceback.print_exc()
+            first = str(exc).strip().splitlines()[0] if str(exc).strip() else ""
+            result = BenchResult(name, error=f"{type(exc).__name__}: {first}")
+    result.seconds = elapsed()
+    result.scale = config.scale
+    print(f"== {name} done in {result.seconds:.0f} s", flush=True)
+    return result
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m bench", description=__doc__.splitlines()[0])
+    parser.add_argument("names", nargs="*", metavar="benchmark",
+                        help=f"any of: {', '.join(BENCHMARKS)} (default: all)")
+    parser.add_argument("--output", type=Path, default=LATEST, help="results file (JSON)")
+    args = parser.parse_args(argv)
+    try:
+        config = BenchConfig.from_env()
+    except ConfigError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    unknown = [n for n in args.names if n not in BENCHMARKS]
+    if unknown:
+        print(f"error: unknown benchmark {unknown[0]!r} (any of: {', '.join(BENCHMARKS)})",
+              file=sys.stderr)
+        return 2
+    names = args.names or list(BENCHMARKS)
+    results = [run_one(name, config) for name in names]
+    write_results(results, args.output)
+    print()
+    print(table(results))
+    print(f"\nresults: {args.output}")
+    return 1 if any(r.error for r in results) else 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

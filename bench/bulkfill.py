@@ -1,0 +1,241 @@
+"""Fill a lake in bulk with replicated sandbox payloads, as fast as COPY allows.
+
+The lake gets exactly the loader's table shapes (``loader.schema.migrate``), so dbt
+cannot tell these rows from loaded ones. A conversation is a copy of one of the
+sandbox's payloads (see :mod:`bench.payloads`) with its own ids and dates; some
+conversations have two or three versions (older ones with another status), and a
+few are tombstoned, as a long-running lake would have them.
+
+Rows are generated while COPY consumes them, so a million 3 KB payloads never sit
+in memory at once.
+
+Times are set explicitly, not left to ``clock_timestamp()``: a real lake is filled
+by loads spread over months, and dbt's incremental models re-read a lookback window
+(``lookback_hours``) before their high-water mark on ``loaded_at``. A lake written
+in one minute would put every row inside that window and make each incremental
+build a full one. So the bulk history is stamped ``base_time`` (days back) and
+each change batch gets the moment the caller gives it.
+"""
+
+from __future__ import annotations
+
+import io
+import json
+import uuid
+from collections.abc import Iterable, Iterator, Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from typing import Any
+
+from bench.payloads import EARLIER_STATUS, DayText, Template, copy_escape
+from loader.schema import DEFAULT_RAW_SCHEMA, migrate
+
+#: Replicated conversations get ids from here on, far from the sandbox's own.
+ID_BASE = 100_000_000
+#: Days the replicated conversations are spread over, back from the source dates.
+SPREAD_DAYS = 730
+_KNUTH = 2654435761
+
+
+class _LineStream(io.TextIOBase):
+    """A read-only file over an iterator of lines: what ``copy_expert`` consumes."""
+
+    def __init__(self, lines: Iterable[str]) -> None:
+        self._lines = iter(lines)
+        self._buffer = ""
+
+    def readable(self) -> bool:
+        return True
+
+    def read(self, size: int | None = -1) -> str:
+        want = (1 << 62) if size is None or size < 0 else size
+        chunks = [self._buffer]
+        have = len(self._buffer)
+        for line in self._lines:
+            chunks.append(line)
+            have += len(line)
+            if have >= want:
+                break
+        text = "".join(chunks)
+        self._buffer = text[want:] if have > want else ""
+        return text[:want]
+
+
+def copy_rows(cur, table: str, columns: Sequence[str], lines: Iterable[str]) -> None:
+    """``COPY table (columns) from stdin`` fed by COPY-text ``lines`` (newline included)."""
+    cur.copy_expert(
+        f"copy {table} ({', '.join(columns)}) from stdin", _LineStream(lines), size=1 << 20
+    )
+
+
+def copy_line(*fields: object) -> str:
+    """One COPY-text line; None is NULL. Strings must already be COPY-escaped."""
+    return "\t".join("\\N" if f is None else str(f) for f in fields) + "\n"
+
+
+LAKE_COLUMNS = ("entity_id", "payload", "extracted_at", "run_id", "loaded_at")
+#: Between the API's answer and the commit of its window.
+LOAD_DELAY = timedelta(minutes=1)
+
+
+@dataclass
+class FillStats:
+    conversations: int = 0
+    conversation_rows: int = 0
+    tombstones: int = 0
+    payload_bytes: int = 0
+
+    def add(self, other: FillStats) -> None:
+        self.conversations += other.conversations
+        self.conversation_rows += other.conversation_rows
+        self.tombstones += other.tombstones
+        self.payload_bytes += other.payload_bytes
+
+
+@dataclass
+class LakeFiller:
+    """Writes replicated conversations ``0..n-1`` (by index) into one lake schema."""
+
+    templates: Sequence[Template]
+    base_time: datetime
+    schema: str = DEFAULT_RAW_SCHEMA
+    _days: DayText = field(default_factory=DayText)
+
+    def __post_init__(self) -> None:
+        if not self.templates:
+            raise ValueError("no payload templates: the sandbox account had no conversations")
+        self._stride = max(t.thread_count for t in self.templates) + 1
+        self.next_index = 0
+
+    # -- one conversation ---------------------------------------------------
+    def _template(self, index: int) -> Template:
+        return self.templates[(index * _KNUTH) % len(self.templates)]
+
+    def render(self, index: int, status: str | None = None) -> tuple[int, str]:
+        """(conversation id, COPY-escaped payload) of conversation ``index``."""
+        template = self._template(index)
+        conversation_id = ID_BASE + index
+        text = template.render(
+            conversation_id=conversation_id,
+            number=1 + index,
+            first_thread_id=ID_BASE + index * self._stride,
+            day_shift=-((index * _KNUTH) % SPREAD_DAYS),
+            status=status or template.status,
+            day_text=self._days,
+        )
+        return conversation_id, text
+
+    def _versions(self, index: int) -> int:
+        """How many older copies conversation ``index`` has in the lake (0, 1 or 2)."""
+        return 2 if index % 50 == 0 else 1 if index % 10 == 0 else 0
+
+    # -- bulk ---------------------------------------------------------------
+    def prepare(self, conn, truth: Any) -> uuid.UUID:
+        """Create the lake and load the small streams (tags, mailboxes, users) as is."""
+        migrate(conn, self.schema)
+        run_id = uuid.uuid4()
+        extracted = self.base_time.isoformat()
+        loaded = (self.base_time + LOAD_DELAY).isoformat()
+        with conn.cursor() as cur:
+            self._log_run(cur, run_id)
+            for table, entities in (("tags", truth.tags), ("mailboxes", truth.mailboxes),
+                                    ("users", truth.users)):
+                copy_rows(cur, f"{self.schema}.{table}", LAKE_COLUMNS, (
+                    copy_line(eid, copy_escape(json.dumps(p)), extracted, run_id, loaded)
+                    for eid, p in sorted(entities.items())
+                ))
+        conn.commit()
+        return run_id
+
+    def fill(self, conn, count: int) -> FillStats:
+        """Append conversations ``next_index .. next_index+count-1`` with their history."""
+        stats = FillStats()
+        run_id = uuid.uuid4()
+        start = self.next_index
+        stop = start + count
+        with conn.cursor() as cur:
+            self._log_run(cur, run_id)
+            copy_rows(cur, f"{self.schema}.conversations", LAKE_COLUMNS,
+                      self._history_lines(range(start, stop), run_id, stats))
+            tombstoned = [i for i in range(start, stop) if i % 200 == 7]
+            detected = self.base_time + LOAD_DELAY
+            copy_rows(
+                cur, f"{self.schema}.conversation_tombstones",
+                ("entity_id", "reason", "detected_at", "run_id", "loaded_at"),
+                (copy_line(ID_BASE + i, "deleted", detected.isoformat(), run_id,
+                           (detected + LOAD_DELAY).isoformat()) for i in tombstoned),
+            )
+            stats.tombstones = len(tombstoned)
+            cur.execute(f"analyze {self.schema}.conversations")
+            cur.execute(f"analyze {self.schema}.conversation_tombstones")
+        conn.commit()
+        self.next_index = stop
+        stats.conversations = count
+        return stats
+
+    def _history_lines(self, indexes: Iterable[int], run_id: uuid.UUID,
+                       stats: FillStats) -> Iterator[str]:
+        # age in hours -> (extracted_at, loaded_at) of that copy
+        stamps = [(moment.isoformat(), (moment + LOAD_DELAY).isoformat())
+                  for moment in (self.base_time - timedelta(hours=h) for h in range(3))]
+        for index in indexes:
+            status = self._template(index).status
+            for age in range(self._versions(index), -1, -1):
+                older = EARLIER_STATUS.get(status, "active") if age else None
+                conversation_id, text = self.render(index, older)
+                stats.conversation_rows += 1
+                stats.payload_bytes += len(text)
+                extracted, loaded = stamps[age]
+                yield copy_line(conversation_id, text, extracted, run_id, loaded)
+
+    def change_batch(self, conn, new: int, changed: int, extracted_at: datetime) -> FillStats:
+        """Append ``new`` new conversations and new versions of ``changed`` existing ones.
+
+        The changed ones are spread over the whole id range, as real edits are, and
+        get a status they did not have, so the marts must really change.
+        """
+        stats = FillStats()
+        run_id = uuid.uuid4()
+        existing = self.next_index
+        step = max(1, existing // max(1, changed))
+        picks = sorted({(k * step + 3) % existing for k in range(changed)}) if existing else []
+        stamp = extracted_at.isoformat()
+        loaded = (extracted_at + LOAD_DELAY).isoformat()
+
+        def lines() -> Iterator[str]:
+            for index in picks:
+                status = self._template(index).status
+                conversation_id, text = self.render(index, "closed" if status != "closed"
+                                                    else "active")
+                stats.conversation_rows += 1
+                stats.payload_bytes += len(text)
+                yield copy_line(conversation_id, text, stamp, run_id, loaded)
+            for index in range(existing, existing + new):
+                conversation_id, text = self.render(index)
+                stats.conversation_rows += 1
+                stats.payload_bytes += len(text)
+                yield copy_line(conversation_id, text, stamp, run_id, loaded)
+
+        with conn.cursor() as cur:
+            self._log_run(cur, run_id)
+            copy_rows(cur, f"{self.schema}.conversations", LAKE_COLUMNS, lines())
+        conn.commit()
+        self.next_index = existing + new
+        stats.conversations = new
+        return stats
+
+    def _log_run(self, cur, run_id: uuid.UUID) -> None:
+        cur.execute(
+            f"insert into {self.schema}.load_runs (run_id, command, status, finished_at)"
+            " values (%s, 'bench-fill', 'succeeded', clock_timestamp())",
+            (str(run_id),),
+        )
+
+
+def payload_sizes(payloads: Mapping[int, Mapping[str, Any]]) -> dict[str, float]:
+    """Size of the source payloads as the API sends them (bytes of compact JSON)."""
+    sizes = sorted(len(json.dumps(p, separators=(",", ":"))) for p in payloads.values())
+    if not sizes:
+        return {"count": 0}
+    return {"count": len(sizes), "mean": sum(sizes) / len(sizes),
+            "median": sizes[len(sizes) // 2], "p90": sizes[int(len(sizes) * 0.9)]}

@@ -1,0 +1,215 @@
+"""dbt at scale: full and incremental builds over a bulk-filled lake, against a floor.
+
+For each lake size (100,000 and 1,000,000 conversations at scale 1):
+
+1. fill a fresh lake with replicated sandbox payloads (:mod:`bench.bulkfill`);
+2. in rounds, run the hand-written floor (:mod:`bench.floor`) and a ``dbt build``
+   from scratch (the first) or ``--full-refresh`` (later rounds), and take their ratio;
+3. in rounds, append 1% new and changed conversations, as one load would, and run
+   an incremental ``dbt build``; compare it with the full build's median.
+
+``pg_database_size`` is polled all along (except while the floor's own tables
+exist) to find the peak disk a lake of that size needs with its marts.
+
+Every load in a real lake happens at its own time, and incremental models re-read
+``lookback_hours`` before their high-water mark; batches are therefore stamped
+hours apart in the past (see :mod:`bench.bulkfill`), as hourly loads would be.
+"""
+
+from __future__ import annotations
+
+import tempfile
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta, timezone
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from bench.bulkfill import FillStats, LakeFiller
+from bench.config import BenchConfig
+from bench.dbt_runs import DbtRun, DbtSession, upstream_models
+from bench.floor import CONTRACT_MARTS, FloorRun, drop_floor, run_floor
+from bench.measure import Samples, ratio, stopwatch
+from bench.pg import SizeSampler, database_size, throwaway_database
+from bench.report import BenchResult, Figure
+from bench.source import PayloadSource, payload_source
+from loader.database import Database
+from loader.dbt_runner import DBT_PROJECT_DIR
+
+FULL_SIZES = (100_000, 1_000_000)
+CHANGE_FRACTION = 0.01
+MARTS_SCHEMA = "helpscout"
+
+
+@dataclass(frozen=True)
+class Plan:
+    conversations: int
+    full_rounds: int
+    incremental_rounds: int
+
+
+@dataclass
+class SizeResult:
+    plan: Plan
+    fill: FillStats = field(default_factory=FillStats)
+    fill_seconds: float = 0.0
+    full: Samples = field(default_factory=lambda: Samples("s"))
+    floor: Samples = field(default_factory=lambda: Samples("s"))
+    full_over_floor: Samples = field(default_factory=lambda: Samples("x"))
+    chain_over_floor: Samples = field(default_factory=lambda: Samples("x"))
+    incremental: Samples = field(default_factory=lambda: Samples("s"))
+    batches: list[FillStats] = field(default_factory=list)
+    lake_bytes: int = 0
+    peak_bytes: int = 0
+    floor_runs: list[FloorRun] = field(default_factory=list)
+    full_runs: list[DbtRun] = field(default_factory=list)
+    incremental_runs: list[DbtRun] = field(default_factory=list)
+    mart_rows: dict[str, int] = field(default_factory=dict)
+
+    @property
+    def incremental_over_full(self) -> float:
+        return ratio(self.incremental.median, self.full.median)
+
+    @property
+    def peak_bytes_per_million(self) -> float:
+        return ratio(self.peak_bytes, self.plan.conversations / 1e6)
+
+    def as_dict(self) -> dict[str, Any]:
+        full_last = self.full_runs[-1] if self.full_runs else None
+        incr_last = self.incremental_runs[-1] if self.incremental_runs else None
+        return {
+            "conversations": self.plan.conversations,
+            "lake_conversation_rows": self.fill.conversation_rows,
+            "lake_payload_mb": round(self.fill.payload_bytes / 1e6, 1),
+            "fill_seconds": round(self.fill_seconds, 1),
+            "fill_rows_per_s": round(ratio(self.fill.conversation_rows, self.fill_seconds)),
+            "full_build_s": self.full.as_dict(),
+            "floor_s": self.floor.as_dict(),
+            "full_over_floor": self.full_over_floor.as_dict(),
+            "contract_models_over_floor": self.chain_over_floor.as_dict(),
+            "incremental_build_s": self.incremental.as_dict(),
+            "incremental_over_full": self.incremental_over_full,
+            "incremental_batch_rows": [b.conversation_rows for b in self.batches],
+            "lake_mb_after_fill": round(self.lake_bytes / 1e6, 1),
+            "peak_mb": round(self.peak_bytes / 1e6, 1),
+            "peak_mb_per_million_conversations": round(self.peak_bytes_per_million / 1e6),
+            "floor_statement_s": self.floor_runs[-1].per_statement if self.floor_runs else {},
+            "floor_rows": self.floor_runs[-1].row_counts if self.floor_runs else {},
+            "mart_rows": self.mart_rows,
+            "full_build_models_s": round(full_last.total("model"), 1) if full_last else None,
+            "full_build_tests_s": round(full_last.total("test"), 1) if full_last else None,
+            "full_build_top_nodes": full_last.top() if full_last else [],
+            "incremental_models_s": round(incr_last.total("model"), 1) if incr_last else None,
+            "incremental_tests_s": round(incr_last.total("test"), 1) if incr_last else None,
+            "incremental_top_nodes": incr_last.top() if incr_last else [],
+            "failed_tests": sorted({t for r in self.full_runs + self.incremental_runs
+                                    for t in r.failed_tests()}),
+        }
+
+
+def plans(config: BenchConfig) -> list[Plan]:
+    small, large = (config.size(n, minimum) for n, minimum in zip(FULL_SIZES, (1_000, 5_000),
+                                                                   strict=True))
+    return [Plan(small, full_rounds=3, incremental_rounds=3),
+            Plan(large, full_rounds=2, incremental_rounds=3)]
+
+
+def _lookback(project_dir: Path = DBT_PROJECT_DIR) -> timedelta:
+    """The incremental models' lookback (a dbt var), so batches can be spaced beyond it."""
+    config = yaml.safe_load((project_dir / "dbt_project.yml").read_text())
+    return timedelta(hours=float((config.get("vars") or {}).get("lookback_hours", 3)))
+
+
+def _mart_rows(database: Database) -> dict[str, int]:
+    conn = database.connect()
+    try:
+        with conn.cursor() as cur:
+            counts = {}
+            for mart in CONTRACT_MARTS:
+                cur.execute(f"select count(*) from {MARTS_SCHEMA}.{mart}")
+                counts[mart] = int(cur.fetchone()[0])
+            return counts
+    finally:
+        conn.close()
+
+
+def measure_size(plan: Plan, source: PayloadSource,
+                 log: Callable[[str], None] = print) -> SizeResult:
+    result = SizeResult(plan)
+    spacing = _lookback() + timedelta(hours=1)
+    now = datetime.now(timezone.utc)
+    base_time = now - spacing * (plan.incremental_rounds + 1) - timedelta(days=1)
+    filler = LakeFiller(source.templates, base_time=base_time)
+    with throwaway_database(f"dbt{plan.conversations}") as database, \
+            tempfile.TemporaryDirectory(prefix="bench-dbt-") as tmp, \
+            SizeSampler(database) as sampler:
+        conn = database.connect()
+        try:
+            with stopwatch() as elapsed:
+                filler.prepare(conn, source.truth)
+                result.fill = filler.fill(conn, plan.conversations)
+            result.fill_seconds = elapsed()
+            log(f"   filled {plan.conversations:,} conversations "
+                f"({result.fill.conversation_rows:,} rows) in {result.fill_seconds:.0f} s")
+            result.lake_bytes = database_size(database)
+            session = DbtSession(database, Path(tmp))
+            chain: set[str] = set()
+            for round_no in range(plan.full_rounds):
+                with sampler.paused():
+                    floor = run_floor(database)
+                    drop_floor(database)
+                result.floor_runs.append(floor)
+                result.floor.add(floor.seconds)
+                args = ["build"] if round_no == 0 else ["build", "--full-refresh"]
+                build = session.invoke(args)
+                result.full_runs.append(build)
+                result.full.add(build.seconds)
+                result.full_over_floor.add(ratio(build.seconds, floor.seconds))
+                chain = chain or upstream_models(session.manifest(), CONTRACT_MARTS, MARTS_SCHEMA)
+                chain_seconds = sum(n.seconds for n in build.nodes if n.unique_id in chain)
+                result.chain_over_floor.add(ratio(chain_seconds, floor.seconds))
+                log(f"   floor {floor.seconds:.1f} s, dbt {' '.join(args)} "
+                    f"{build.seconds:.1f} s")
+            result.mart_rows = _mart_rows(database)
+            changes = max(1, round(plan.conversations * CHANGE_FRACTION / 2))
+            for round_no in range(plan.incremental_rounds):
+                moment = now - spacing * (plan.incremental_rounds - 1 - round_no)
+                result.batches.append(filler.change_batch(conn, changes, changes, moment))
+                build = session.invoke(["build"])
+                result.incremental_runs.append(build)
+                result.incremental.add(build.seconds)
+                log(f"   +{2 * changes:,} rows, incremental dbt build {build.seconds:.1f} s")
+        finally:
+            conn.close()
+        result.peak_bytes = sampler.peak
+    return result
+
+
+def run(config: BenchConfig) -> BenchResult:
+    source = payload_source(config)
+    sizes = [measure_size(plan, source) for plan in plans(config)]
+    figures = []
+    for size in sizes:
+        n = f"{size.plan.conversations:,}"
+        figures += [
+            Figure.against(f"{n}: full dbt build", size.full.median, "s"),
+            Figure.against(f"{n}: incremental build (1% new/changed)",
+                           size.incremental.median, "s"),
+            Figure.against(f"{n}: incremental / full", size.incremental_over_full, "x",
+                           at_most=0.10 if size is sizes[-1] else None),
+            Figure.against(f"{n}: full build / hand-written SQL", size.full_over_floor.median,
+                           "x", at_most=2),
+            Figure.against(f"{n}: contract marts' models / hand-written SQL",
+                           size.chain_over_floor.median, "x",
+                           note="sum of dbt's node times for the contract marts and "
+                                "their upstream models"),
+            Figure.against(f"{n}: peak database size per 1M conversations",
+                           size.peak_bytes_per_million / 1e9, "GB"),
+        ]
+    return BenchResult(
+        name="dbt_scale",
+        figures=figures,
+        details={"sizes": [s.as_dict() for s in sizes], "source": source.describe()},
+    )

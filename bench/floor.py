@@ -1,0 +1,74 @@
+"""Run the hand-written floor (``floor.sql``): the contract marts, one statement each.
+
+The dbt build is compared with this: the same marts from the same lake with none
+of dbt's machinery (models in layers, tests, swaps, incremental bookkeeping). The
+floor is rebuilt from scratch in its own schema each time.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+from bench.measure import stopwatch
+from loader.database import Database
+from loader.schema import DEFAULT_RAW_SCHEMA
+
+FLOOR_SQL = Path(__file__).with_name("floor.sql")
+FLOOR_SCHEMA = "bench_floor"
+#: The contract's marts (``floor.sql`` builds exactly these plus a work table).
+CONTRACT_MARTS = ("conversations", "conversation_tags", "tags", "mailboxes", "users", "threads")
+
+
+@dataclass(frozen=True)
+class FloorRun:
+    seconds: float
+    per_statement: dict[str, float]
+    row_counts: dict[str, int]
+
+
+def statements(raw_schema: str = DEFAULT_RAW_SCHEMA,
+               floor_schema: str = FLOOR_SCHEMA) -> list[tuple[str, str]]:
+    """``(name, sql)`` for each ``-- mart:`` section of ``floor.sql``, in order."""
+    text = FLOOR_SQL.read_text().replace("{raw}", raw_schema).replace("{floor}", floor_schema)
+    sections = text.split("-- mart: ")[1:]
+    out = []
+    for section in sections:
+        name, _, body = section.partition("\n")
+        out.append((name.strip(), body.strip()))
+    return out
+
+
+def run_floor(database: Database, raw_schema: str = DEFAULT_RAW_SCHEMA,
+              floor_schema: str = FLOOR_SCHEMA) -> FloorRun:
+    """Drop and rebuild the floor schema; time the whole and each statement."""
+    conn = database.connect()
+    conn.autocommit = True
+    per: dict[str, float] = {}
+    try:
+        with conn.cursor() as cur:
+            cur.execute(f"drop schema if exists {floor_schema} cascade")
+            with stopwatch() as total:
+                cur.execute(f"create schema {floor_schema}")
+                for name, sql in statements(raw_schema, floor_schema):
+                    with stopwatch() as elapsed:
+                        cur.execute(sql)
+                    per[name] = elapsed()
+            counts = {}
+            for mart in CONTRACT_MARTS:
+                cur.execute(f"select count(*) from {floor_schema}.{mart}")
+                counts[mart] = int(cur.fetchone()[0])
+    finally:
+        conn.close()
+    return FloorRun(seconds=total(), per_statement=per, row_counts=counts)
+
+
+def drop_floor(database: Database, floor_schema: str = FLOOR_SCHEMA) -> None:
+    """Free the floor's disk before the next measurement (it would count as lake size)."""
+    conn = database.connect()
+    conn.autocommit = True
+    try:
+        with conn.cursor() as cur:
+            cur.execute(f"drop schema if exists {floor_schema} cascade")
+    finally:
+        conn.close()
