@@ -56,6 +56,7 @@ class Sandbox:
         *,
         now: str | date | datetime | None = None,
         rate_limit: int = 400,
+        rate_window: float = 60.0,
         token_lifetime: int = 172_800,
         host: str = "127.0.0.1",
         port: int = 0,
@@ -86,7 +87,7 @@ class Sandbox:
         self.paging_weights = dict(PAGING_WEIGHTS)
         self.on_list_page = on_list_page
         self.faults = FaultInjector()
-        self.rate_limiter = RateLimiter(rate_limit)
+        self.rate_limiter = RateLimiter(rate_limit, rate_window)
         self.tokens = TokenStore(token_lifetime)
         self.evolver = Evolver(self.account, seed)
         self.changes_applied: Counter[str] = Counter()
@@ -157,6 +158,17 @@ class Sandbox:
         self.changes_applied.update(counts)
         return {"stamp": iso(stamp), "applied": len(changes), "counts": dict(counts),
                 "changes": changes}
+
+    def change(self, kind: str, conversation_id: int | None = None) -> dict[str, Any] | None:
+        """Apply one change of ``kind`` (see ``sandbox.evolve.DEFAULT_WEIGHTS``), to
+        ``conversation_id`` if given; returns the change, or None when it does not apply
+        (e.g. closing a closed conversation). Stamped with the wall clock."""
+        with self.account.lock:
+            change = self.evolver.apply(kind, conversation_id)
+            if change is not None:
+                self._forget(change)
+                self.changes_applied[kind] += 1
+        return change
 
     def _forget(self, change: dict[str, Any]) -> None:
         if change["kind"] in ("hard_delete", "merge"):

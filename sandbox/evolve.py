@@ -51,11 +51,20 @@ class Evolver:
         self.actions: dict[str, Callable[[int], Change | None]] = {
             name: getattr(self, f"_{name}") for name in DEFAULT_WEIGHTS
         }
+        self._forced: int | None = None
 
-    def apply(self, kind: str) -> Change | None:
+    def apply(self, kind: str, target: int | None = None) -> Change | None:
+        """Apply one change of ``kind``; ``target`` names the conversation it affects
+        (the first one picked, for a merge the one merged away). None if not applicable."""
         if kind not in self.actions:
             raise ValueError(f"unknown change kind {kind!r}; known: {sorted(self.actions)}")
-        change = self.actions[kind](stamp_now(self.acc))
+        if target is not None and target not in self.acc.conversations:
+            raise ValueError(f"conversation {target} does not exist (deleted or merged?)")
+        self._forced = target
+        try:
+            change = self.actions[kind](stamp_now(self.acc))
+        finally:
+            self._forced = None
         if change is not None:
             change["kind"] = kind
         return change
@@ -67,6 +76,9 @@ class Evolver:
     # -- picking -----------------------------------------------------------------------------
     def _pick(self, accept: Callable[[Conversation], bool] | None = None,
               tries: int = 200) -> Conversation | None:
+        if self._forced is not None:
+            forced, self._forced = self.acc.conversations[self._forced], None
+            return forced if accept is None or accept(forced) else None
         ids = self.acc.id_list()
         if not ids:
             return None

@@ -92,12 +92,12 @@ class FaultInjector:
 class RateLimiter:
     """Sliding one-minute window: a request is allowed when fewer than ``limit`` were
     allowed in the last 60 s. Retry-After is the wait until the oldest of them leaves
-    the window, rounded up, so waiting that long always frees a slot."""
+    the window, rounded up, so waiting that long always frees a slot. Refused
+    requests do not count. Tests may shorten the window (``window`` seconds)."""
 
-    WINDOW = 60.0
-
-    def __init__(self, limit: int) -> None:
+    def __init__(self, limit: int, window: float = 60.0) -> None:
         self.limit = limit
+        self.window = window
         self._times: deque[float] = deque()
         self._lock = threading.Lock()
 
@@ -107,10 +107,10 @@ class RateLimiter:
             return True, 0, 0
         now = time.monotonic()
         with self._lock:
-            while self._times and self._times[0] <= now - self.WINDOW:
+            while self._times and self._times[0] <= now - self.window:
                 self._times.popleft()
             if len(self._times) >= self.limit:
-                wait = self._times[0] + self.WINDOW - now
+                wait = self._times[0] + self.window - now
                 return False, 0, max(1, math.ceil(wait))
             self._times.append(now)
             return True, self.limit - len(self._times), 0
