@@ -43,7 +43,7 @@ def test_open_bounds_and_created_at(sandbox: Sandbox, client: httpx.Client) -> N
     after = _listed(client, query=f"(createdAt:[{pivot} TO *])")
     assert before == {cid for cid, c in created.items() if c <= pivot}
     assert after == {cid for cid, c in created.items() if c >= pivot}
-    both = _listed(client, query=f"(createdAt:[* TO *])")
+    both = _listed(client, query="(createdAt:[* TO *])")
     assert both == set(truth.conversations)
 
 
