@@ -104,7 +104,10 @@ class Api:
         if fault == "drop":
             return Response(0, fault="drop", latency=latency)
         if is_token:
-            response = self._token(method, headers, body)
+            if fault and fault.startswith("error:"):
+                response = _error_answer(int(fault.split(":")[1]))
+            else:
+                response = self._token(method, headers, body)
         else:
             allowed, remaining, retry = sb.rate_limiter.check()
             limit = sb.rate_limiter.limit
