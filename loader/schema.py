@@ -98,6 +98,17 @@ create index if not exists conversation_tombstones_entity_idx
     on {schema}.conversation_tombstones (entity_id, detected_at desc);
 """,
     ),
+    (
+        2,
+        # The loader's counters (requests, 429s, throttle sleeps, retries, rescans...)
+        # for `hs-load status` and the bench; window-level resume queries filter on
+        # (stream, status) and sort by window_start.
+        """
+alter table {schema}.load_runs add column if not exists stats jsonb;
+create index if not exists load_windows_resume_idx
+    on {schema}.load_windows (stream, status, window_start);
+""",
+    ),
 ]
 
 

@@ -1,0 +1,148 @@
+"""Settings for one ``hs-load`` invocation: environment first, flags override.
+
+Parsing lives here so the rest of the loader only ever sees validated values:
+aware UTC datetimes, ``timedelta`` durations and known stream names.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta, timezone
+
+import pendulum
+
+from loader.errors import BadDates, CredentialsError, UnknownStream, UsageError
+from loader.schema import DEFAULT_RAW_SCHEMA
+
+DEFAULT_API_URL = "https://api.helpscout.net/v2"
+
+# Help Scout was founded in 2011: no account holds a conversation modified earlier,
+# and adaptive windows make the empty early years cost a couple of requests each.
+DEFAULT_SINCE = datetime(2011, 1, 1, tzinfo=timezone.utc)
+
+STREAMS = ("conversations", "tags", "mailboxes", "users")
+
+_DURATION_PART = re.compile(r"(\d+(?:\.\d+)?)([wdhms])")
+_DURATION_UNITS = {"w": 604800, "d": 86400, "h": 3600, "m": 60, "s": 1}
+
+
+def parse_duration(text: str) -> timedelta:
+    """``90s``, ``15m``, ``24h``, ``1d``, ``1w``, ``1h30m`` or a bare ``0``."""
+    value = text.strip().lower()
+    if value == "0":
+        return timedelta(0)
+    parts = _DURATION_PART.findall(value)
+    if not parts or "".join(n + u for n, u in parts) != value:
+        raise UsageError(f"bad duration {text!r}: use e.g. 30s, 15m, 24h, 1d, 1w or 1h30m")
+    return timedelta(seconds=sum(float(n) * _DURATION_UNITS[u] for n, u in parts))
+
+
+def parse_datetime(text: str, flag: str) -> datetime:
+    """A date or ISO datetime as aware UTC at second precision; naive means UTC."""
+    try:
+        parsed = pendulum.parse(text.strip(), tz="UTC", strict=False)
+    except Exception:  # pendulum raises several types for garbage
+        raise BadDates(f"{flag}: cannot parse {text!r} (use 2024-01-31 or 2024-01-31T08:00:00Z)")\
+            from None
+    if not isinstance(parsed, datetime):
+        raise BadDates(f"{flag}: {text!r} is not a date or datetime")
+    utc = parsed.in_timezone("UTC")
+    return datetime(utc.year, utc.month, utc.day, utc.hour, utc.minute, utc.second,
+                    tzinfo=timezone.utc)
+
+
+def parse_streams(text: str) -> tuple[str, ...]:
+    names = tuple(dict.fromkeys(part.strip() for part in text.split(",") if part.strip()))
+    if not names:
+        raise UnknownStream("--streams is empty; choose from " + ", ".join(STREAMS))
+    unknown = [name for name in names if name not in STREAMS]
+    if unknown:
+        raise UnknownStream(
+            f"unknown stream {unknown[0]!r}; choose from " + ", ".join(STREAMS)
+        )
+    return names
+
+
+@dataclass(frozen=True)
+class ApiSettings:
+    """Where Help Scout is and how persistently to talk to it."""
+
+    api_url: str
+    token_url: str
+    app_id: str | None
+    app_secret: str | None = field(default=None, repr=False)
+    timeout: float = 60.0
+    retries: int = 5
+    backoff: float = 1.0
+    rate_target: float = 0.98
+
+    def require_credentials(self) -> None:
+        missing = [name for name, value in (("HELPSCOUT_APP_ID", self.app_id),
+                                            ("HELPSCOUT_APP_SECRET", self.app_secret))
+                   if not value]
+        if missing:
+            raise CredentialsError(
+                f"set {' and '.join(missing)} (Help Scout > Your Profile > My Apps)"
+            )
+
+
+@dataclass(frozen=True)
+class RunSettings:
+    """What ``hs-load run`` extracts."""
+
+    streams: tuple[str, ...] = STREAMS
+    since: datetime | None = None
+    until: datetime | None = None
+    window: timedelta = timedelta(days=30)
+    window_target: int = 500
+    overlap: timedelta = timedelta(minutes=15)
+    lag: timedelta = timedelta(minutes=5)
+    concurrency: int = 4
+    max_rescans: int = 3
+
+    def validate(self, now: datetime) -> None:
+        if self.since is not None and self.since > now:
+            raise BadDates(f"--since {iso(self.since)} is in the future")
+        if self.since is not None and self.until is not None and self.until < self.since:
+            raise BadDates(f"--until {iso(self.until)} is before --since {iso(self.since)}")
+        if self.window < timedelta(seconds=1):
+            raise UsageError("--window must be at least 1s")
+        if self.concurrency < 1:
+            raise UsageError("--concurrency must be at least 1")
+
+
+def api_settings_from(env: Mapping[str, str] | None = None, *, api_url: str | None = None,
+                      token_url: str | None = None, **overrides: object) -> ApiSettings:
+    """API settings from ``HELPSCOUT_*`` variables, flags winning over them."""
+    env = os.environ if env is None else env
+    base = (api_url or env.get("HELPSCOUT_API_URL") or DEFAULT_API_URL).rstrip("/")
+    if not base.startswith(("http://", "https://")):
+        raise UsageError(f"API URL must start with http:// or https://: {base!r}")
+    token = token_url or env.get("HELPSCOUT_TOKEN_URL") or f"{base}/oauth2/token"
+    return ApiSettings(
+        api_url=base,
+        token_url=token,
+        app_id=env.get("HELPSCOUT_APP_ID") or None,
+        app_secret=env.get("HELPSCOUT_APP_SECRET") or None,
+        **{k: v for k, v in overrides.items() if v is not None},  # type: ignore[arg-type]
+    )
+
+
+def raw_schema_from(env: Mapping[str, str] | None = None) -> str:
+    env = os.environ if env is None else env
+    schema = env.get("HELPSCOUT_RAW_SCHEMA") or DEFAULT_RAW_SCHEMA
+    if not re.fullmatch(r"[a-z_][a-z0-9_]{0,62}", schema):
+        raise UsageError(f"HELPSCOUT_RAW_SCHEMA must be a lower-case identifier: {schema!r}")
+    return schema
+
+
+def iso(moment: datetime) -> str:
+    """The API's timestamp form: UTC, second precision, ``Z``."""
+    return moment.astimezone(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def utcnow() -> datetime:
+    return datetime.now(timezone.utc)

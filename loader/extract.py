@@ -1,0 +1,281 @@
+"""The streams: conversations in ``modifiedAt`` windows, tags/mailboxes/users listings.
+
+Conversations: each window is listed twice, ``status=all`` and ``status=spam``
+(whether ``all`` includes spam is unconfirmed; a duplicate costs nothing, a lost
+spam conversation would), sorted by ``modifiedAt`` ascending, threads embedded.
+A conversation whose embedded thread list is shorter than its ``threads`` count
+gets the full list from ``/conversations/{id}/threads`` (every page), stored under
+``_embedded.threads``: the one change made to a payload before it is stored.
+
+Windows run on ``concurrency`` worker threads, each with its own database
+connection, all sharing the client (one token, one pacer). After a failed window
+no new window starts; windows already in flight finish; the watermark stays at the
+end of the contiguous completed prefix.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+from dataclasses import dataclass
+from typing import Any
+
+from loader.client import HelpScoutClient
+from loader.errors import ApiFailed, ApiUnreachable, CredentialsError, DatabaseUnavailable
+from loader.lake import LakeRow, copy_rows
+from loader.pages import Page, Tally, entity_id, iter_pages, scan
+from loader.progress import Progress
+from loader.windows import Window, WindowPlanner
+from loader.work import Extraction, Retreat
+
+log = logging.getLogger(__name__)
+
+CONVERSATION_STATUSES = ("all", "spam")
+LISTINGS = ("tags", "mailboxes", "users")
+# Errors after which no other stream can succeed either: stop the run at once.
+FATAL = (CredentialsError, ApiUnreachable, DatabaseUnavailable)
+
+
+class SplitNeeded(Retreat):
+    def __init__(self, total: int) -> None:
+        super().__init__(total)
+        self.total = total
+
+
+class KeptShifting(Retreat):
+    pass
+
+
+def conversation_params(window: Window, status: str, *, embed: bool = True) -> dict[str, str]:
+    params = {
+        "query": window.query(),
+        "status": status,
+        "sortField": "modifiedAt",
+        "sortOrder": "asc",
+    }
+    if embed:
+        params["embed"] = "threads"
+    return params
+
+
+# -- threads ---------------------------------------------------------------------------
+
+
+def fetch_threads(client: HelpScoutClient, conversation_id: int, tally: Tally,
+                  max_rescans: int) -> list[dict[str, Any]] | None:
+    """Every thread of a conversation (all pages), or None if it no longer exists."""
+    path = f"conversations/{conversation_id}/threads"
+    first = client.get(path, accept=(200, 404))
+    tally.requests += 1
+    if first.status == 404:
+        return None
+    threads: dict[int, dict[str, Any]] = {}
+    pending = [first]
+
+    def pages():
+        response = pending.pop() if pending else None
+        return iter_pages(client, path, None, "threads", tally, first=response)
+
+    def keep(page: Page) -> None:
+        for thread in page.items:
+            threads.setdefault(entity_id(thread, path), thread)
+
+    if not scan(pages, keep, max_rescans=max_rescans, tally=tally, what=path):
+        raise ApiFailed(f"{path} kept shifting through {max_rescans} rescans")
+    return list(threads.values())
+
+
+def complete_threads(client: HelpScoutClient, conversation: dict[str, Any], tally: Tally,
+                     max_rescans: int) -> bool:
+    """Replace a truncated ``_embedded.threads`` with the full list; True if fetched."""
+    count = conversation.get("threads")
+    embedded = conversation.get("_embedded")
+    threads = embedded.get("threads") if isinstance(embedded, dict) else None
+    have = len(threads) if isinstance(threads, list) else 0
+    if not isinstance(count, int) or isinstance(count, bool) or have >= count:
+        return False
+    conversation_id = entity_id(conversation, "conversation")
+    fetched = fetch_threads(client, conversation_id, tally, max_rescans)
+    if fetched is None:
+        log.warning("conversation %s vanished before its threads were read; stored as listed",
+                    conversation_id)
+        return False
+    seen = {entity_id(t, "thread") for t in fetched}
+    # A thread only the listing returned (added, then the fetch raced it) is kept too.
+    extra = [t for t in (threads or []) if isinstance(t, dict) and t.get("id") not in seen]
+    if not isinstance(embedded, dict):
+        embedded = conversation["_embedded"] = {}
+    embedded["threads"] = fetched + extra
+    return True
+
+
+def conversation_rows(ex: Extraction, page: Page, tally: Tally) -> list[LakeRow]:
+    rows = []
+    for conversation in page.items:
+        if complete_threads(ex.client, conversation, tally, ex.settings.max_rescans):
+            ex.counters.add(thread_fetches=1)
+        rows.append(LakeRow(entity_id(conversation, "conversation"), conversation,
+                            page.received_at))
+    return rows
+
+
+# -- conversations ---------------------------------------------------------------------
+
+
+@dataclass
+class StreamResult:
+    stream: str
+    units: int = 0
+    rows: int = 0
+
+
+class ConversationWindows:
+    """Loads a span of ``modifiedAt`` windows on ``concurrency`` workers."""
+
+    def __init__(self, ex: Extraction, span: Window, progress: Progress) -> None:
+        self.ex = ex
+        self.planner = WindowPlanner(span, ex.settings.window, ex.settings.window_target)
+        self.progress = progress
+        self.result = StreamResult("conversations")
+        self._stop = threading.Event()
+        self._errors: list[BaseException] = []
+        self._lock = threading.Lock()
+
+    def run(self) -> StreamResult:
+        """Load every window; raise the first failure after in-flight windows end."""
+        workers = [threading.Thread(target=self._worker, name=f"window-{i}", daemon=True)
+                   for i in range(self.ex.settings.concurrency)]
+        for worker in workers:
+            worker.start()
+        try:
+            for worker in workers:
+                worker.join()
+        except KeyboardInterrupt:
+            self._stop.set()
+            raise
+        if self._errors:
+            raise self._errors[0]
+        return self.result
+
+    def _worker(self) -> None:
+        try:
+            with self.ex.connection() as conn:
+                while not self._stop.is_set():
+                    window = self.planner.next()
+                    if window is None:
+                        return
+                    self._load(conn, window)
+        except BaseException as exc:  # handed to the main thread, which raises it
+            with self._lock:
+                self._errors.append(exc)
+            self._stop.set()
+
+    def _load(self, conn, window: Window) -> None:
+        ex = self.ex
+        request = {"path": "conversations", "statuses": list(CONVERSATION_STATUSES),
+                   "params": conversation_params(window, CONVERSATION_STATUSES[0])}
+        try:
+            tally = ex.unit(conn, "conversations", lambda cur, t: self._read(cur, t, window),
+                            window_start=window.start, window_end=window.end, request=request)
+        except SplitNeeded as split:
+            ex.counters.add(splits=1)
+            pieces = self.planner.split(window, split.total)
+            log.info("window %s announces %d conversations; split into %d", window,
+                     split.total, len(pieces))
+            return
+        except KeptShifting:
+            ex.counters.add(splits=1)
+            self.planner.requeue(window.split(2))
+            log.info("window %s kept shifting; split in two", window)
+            return
+        with self._lock:
+            self.result.units += 1
+            self.result.rows += tally.rows
+        self.progress.advance(window.seconds, tally.rows)
+        ex.crash.window_committed()
+
+    def _read(self, cur, tally: Tally, window: Window) -> None:
+        ex = self.ex
+        for status in CONVERSATION_STATUSES:
+            params = conversation_params(window, status)
+            probe = status == CONVERSATION_STATUSES[0]
+
+            def write(page: Page) -> None:
+                nonlocal probe
+                if probe:
+                    probe = False
+                    total = page.total if page.total is not None else len(page.items)
+                    self.planner.observe(window, total)
+                    if self.planner.too_big(window, total):
+                        raise SplitNeeded(total)
+                rows = conversation_rows(ex, page, tally)
+                tally.rows += copy_rows(cur, "conversations", rows, run_id=ex.run_id,
+                                        window_start=window.start, window_end=window.end,
+                                        schema=ex.schema)
+                ex.crash.page_written()
+
+            what = f"conversations status={status} {window}"
+            stable = scan(
+                lambda p=params: iter_pages(ex.client, "conversations", p, "conversations",
+                                            tally),
+                write, max_rescans=ex.settings.max_rescans, tally=tally, what=what,
+            )
+            if not stable:
+                if window.seconds > 1:
+                    raise KeptShifting(what)
+                log.warning("%s kept shifting through every rescan; keeping what was read",
+                            what)
+
+
+# -- full listings -----------------------------------------------------------------------
+
+
+def load_listing(ex: Extraction, conn, stream: str) -> tuple[StreamResult, list[int]]:
+    """One full listing (every page) as one unit; returns the ids seen."""
+    ids: list[int] = []
+
+    def work(cur, tally: Tally) -> None:
+        def write(page: Page) -> None:
+            rows = [LakeRow(entity_id(item, stream), item, page.received_at)
+                    for item in page.items]
+            ids.extend(row.entity_id for row in rows)
+            tally.rows += copy_rows(cur, stream, rows, run_id=ex.run_id, schema=ex.schema)
+
+        if not scan(lambda: iter_pages(ex.client, stream, None, stream, tally), write,
+                    max_rescans=ex.settings.max_rescans, tally=tally, what=stream):
+            raise ApiFailed(f"the {stream} listing kept shifting while paged; run again")
+
+    tally = ex.unit(conn, stream, work, request={"path": stream})
+    return StreamResult(stream, 1, tally.rows), sorted(set(ids))
+
+
+def load_folders(ex: Extraction, conn, mailbox_ids: list[int]) -> StreamResult:
+    """Every mailbox's folders as one unit (a mailbox gone meanwhile is skipped)."""
+
+    def work(cur, tally: Tally) -> None:
+        for mailbox_id in mailbox_ids:
+            path = f"mailboxes/{mailbox_id}/folders"
+            first = ex.client.get(path, accept=(200, 404))
+            tally.requests += 1
+            if first.status == 404:
+                continue
+            pending = [first]
+
+            def write(page: Page, mailbox_id: int = mailbox_id, path: str = path) -> None:
+                rows = [LakeRow(entity_id(item, path), item, page.received_at, mailbox_id)
+                        for item in page.items]
+                tally.rows += copy_rows(cur, "folders", rows, run_id=ex.run_id,
+                                        schema=ex.schema)
+
+            def pages(path: str = path, pending: list = pending):
+                first_page = pending.pop() if pending else None
+                return iter_pages(ex.client, path, None, "folders", tally, first=first_page)
+
+            if not scan(pages, write, max_rescans=ex.settings.max_rescans, tally=tally,
+                        what=path):
+                raise ApiFailed(f"{path} kept shifting while paged; run again")
+
+    tally = ex.unit(conn, "folders", work, request={"path": "mailboxes/{id}/folders",
+                                                    "mailboxes": len(mailbox_ids)})
+    return StreamResult("folders", 1, tally.rows)
+

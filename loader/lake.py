@@ -1,0 +1,248 @@
+"""Writing the lake: ``COPY`` into the append-only stream tables, and the run log.
+
+Rows go in with ``COPY ... FROM STDIN`` (text format) from an in-memory buffer,
+one buffer per page or per ``BATCH_BYTES``, inside the caller's transaction: the
+caller decides what commits together (a whole window and its ``load_windows``
+row). Nothing here updates or deletes a lake row.
+
+Payloads are stored as received, with one documented exception. PostgreSQL's
+``jsonb`` cannot hold the character U+0000 (JSON ``\\u0000``) nor an unpaired
+UTF-16 surrogate (``\\ud800``): either makes the whole ``COPY`` fail. Such
+characters are replaced by U+FFFD (the Unicode replacement character), in keys and
+values alike, so a stray null byte in one message body cannot stop a run; every
+other character, key and value is kept. (Numbers are kept by value: ``jsonb``
+normalises their text anyway.)
+"""
+
+from __future__ import annotations
+
+import io
+import json
+import uuid
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass
+from datetime import datetime, timezone
+from typing import Any
+
+from psycopg2 import sql
+from psycopg2.extras import Json
+
+from loader.schema import DEFAULT_RAW_SCHEMA
+
+BATCH_BYTES = 8 * 1024 * 1024
+REPLACEMENT = "\ufffd"
+_NULL = b"\\N"
+# COPY text format: backslash first, then the characters that end fields or rows.
+_COPY_ESCAPES = ((b"\\", b"\\\\"), (b"\n", b"\\n"), (b"\r", b"\\r"), (b"\t", b"\\t"))
+
+
+@dataclass(frozen=True)
+class LakeRow:
+    """One copy of one entity: the API's JSON (bytes, str or parsed) and its context."""
+
+    entity_id: int
+    payload: Any
+    extracted_at: datetime
+    mailbox_id: int | None = None  # folders only
+
+
+def _clean_text(text: str) -> str:
+    if "\x00" in text:
+        text = text.replace("\x00", REPLACEMENT)
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        text = text.encode("utf-8", "surrogatepass").decode("utf-8", "replace")
+        text = "".join(REPLACEMENT if "\ud800" <= c <= "\udfff" else c for c in text)
+    return text
+
+
+def sanitize(value: Any) -> Any:
+    """``value`` with U+0000 and lone surrogates replaced in every key and string."""
+    if isinstance(value, str):
+        return _clean_text(value)
+    if isinstance(value, dict):
+        return {_clean_text(k): sanitize(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [sanitize(v) for v in value]
+    return value
+
+
+def _dumps(value: Any) -> bytes:
+    return json.dumps(value, ensure_ascii=False, separators=(",", ":")).encode("utf-8")
+
+
+def encode_payload(payload: Any) -> bytes:
+    """UTF-8 JSON that ``jsonb`` accepts, unchanged unless it holds U+0000/lone surrogates."""
+    if isinstance(payload, (bytes, bytearray, memoryview)):
+        raw = bytes(payload)
+        if b"\\u0000" not in raw and b"\\ud" not in raw and b"\\uD" not in raw:
+            try:
+                raw.decode("utf-8")
+            except UnicodeDecodeError:
+                pass
+            else:
+                return raw
+        return _dumps(sanitize(json.loads(raw.decode("utf-8", "replace"))))
+    if isinstance(payload, str):
+        return encode_payload(payload.encode("utf-8", "surrogatepass"))
+    try:
+        text = _dumps(payload)
+    except UnicodeEncodeError:  # a lone surrogate
+        return _dumps(sanitize(payload))
+    return _dumps(sanitize(payload)) if b"\\u0000" in text else text
+
+
+def _copy_field(value: bytes) -> bytes:
+    for raw, escaped in _COPY_ESCAPES:
+        if raw in value:
+            value = value.replace(raw, escaped)
+    return value
+
+
+def _timestamp(moment: datetime | None) -> bytes:
+    if moment is None:
+        return _NULL
+    return moment.astimezone(timezone.utc).isoformat().encode("ascii")
+
+
+def _copy_lines(rows: Iterable[LakeRow], run_id: bytes, window: tuple[bytes, bytes],
+                with_mailbox: bool) -> Iterator[bytes]:
+    for row in rows:
+        fields = [
+            str(int(row.entity_id)).encode("ascii"),
+            _copy_field(encode_payload(row.payload)),
+            _timestamp(row.extracted_at),
+            run_id,
+            *window,
+        ]
+        if with_mailbox:
+            fields.append(_NULL if row.mailbox_id is None else str(row.mailbox_id).encode())
+        yield b"\t".join(fields) + b"\n"
+
+
+def copy_rows(cursor, table: str, rows: Iterable[LakeRow], *, run_id: uuid.UUID | str,
+              window_start: datetime | None = None, window_end: datetime | None = None,
+              schema: str = DEFAULT_RAW_SCHEMA) -> int:
+    """COPY ``rows`` into ``schema.table`` in the cursor's transaction; returns the count.
+
+    Memory stays bounded: the buffer is flushed every :data:`BATCH_BYTES`.
+    """
+    with_mailbox = table == "folders"
+    columns = ["entity_id", "payload", "extracted_at", "run_id", "window_start", "window_end"]
+    if with_mailbox:
+        columns.append("mailbox_id")
+    statement = sql.SQL("copy {}.{} ({}) from stdin").format(
+        sql.Identifier(schema), sql.Identifier(table),
+        sql.SQL(", ").join(sql.Identifier(c) for c in columns),
+    ).as_string(cursor)
+    window = (_timestamp(window_start), _timestamp(window_end))
+    run = str(run_id).encode("ascii")
+    count = 0
+    buffer = io.BytesIO()
+    for line in _copy_lines(rows, run, window, with_mailbox):
+        buffer.write(line)
+        count += 1
+        if buffer.tell() >= BATCH_BYTES:
+            _flush(cursor, statement, buffer)
+    if buffer.tell():
+        _flush(cursor, statement, buffer)
+    return count
+
+
+def _flush(cursor, statement: str, buffer: io.BytesIO) -> None:
+    buffer.seek(0)
+    cursor.copy_expert(statement, buffer)
+    buffer.seek(0)
+    buffer.truncate()
+
+
+def write_rows(conn, rows: Iterable[tuple[int, Any]], *, table: str = "conversations",
+               schema: str = DEFAULT_RAW_SCHEMA, run_id: uuid.UUID | str | None = None,
+               extracted_at: datetime | None = None, commit: bool = True) -> int:
+    """Append ``(entity_id, payload)`` pairs to a stream table: the bench's entry point.
+
+    ``payload`` may be JSON bytes/str (stored as is) or parsed JSON. Returns the
+    number of rows written; commits unless ``commit=False``.
+    """
+    moment = extracted_at or datetime.now(timezone.utc)
+    lake_rows = (LakeRow(entity_id, payload, moment) for entity_id, payload in rows)
+    with conn.cursor() as cur:
+        count = copy_rows(cur, table, lake_rows, run_id=run_id or uuid.uuid4(), schema=schema)
+    if commit:
+        conn.commit()
+    return count
+
+
+# -- the run log ------------------------------------------------------------------------
+
+
+class RunLog:
+    """``load_runs`` and ``load_windows`` rows, in the schema the lake lives in."""
+
+    def __init__(self, schema: str = DEFAULT_RAW_SCHEMA) -> None:
+        self.schema = schema
+
+    def _table(self, name: str) -> sql.Composed:
+        return sql.SQL("{}.{}").format(sql.Identifier(self.schema), sql.Identifier(name))
+
+    def start_run(self, conn, command: str, arguments: dict[str, Any], api_url: str | None,
+                  run_id: uuid.UUID | None = None) -> uuid.UUID:
+        """Record a run as ``running`` (committed at once, so a crash leaves a trace)."""
+        run_id = run_id or uuid.uuid4()
+        with conn.cursor() as cur:
+            cur.execute(
+                sql.SQL("insert into {} (run_id, command, arguments, api_base_url)"
+                        " values (%s, %s, %s, %s)").format(self._table("load_runs")),
+                (str(run_id), command, Json(arguments), api_url),
+            )
+        conn.commit()
+        return run_id
+
+    def finish_run(self, conn, run_id: uuid.UUID, *, error: str | None, requests: int,
+                   rows: int, stats: dict[str, Any]) -> None:
+        with conn.cursor() as cur:
+            cur.execute(
+                sql.SQL("update {} set finished_at = clock_timestamp(), status = %s,"
+                        " error = %s, requests = %s, rows_loaded = %s, stats = %s"
+                        " where run_id = %s").format(self._table("load_runs")),
+                ("failed" if error else "succeeded", error, requests, rows, Json(stats),
+                 str(run_id)),
+            )
+        conn.commit()
+
+    def record_window(self, cursor, run_id: uuid.UUID, stream: str, *, status: str,
+                      started_at: datetime, window_start: datetime | None = None,
+                      window_end: datetime | None = None, pages: int = 0, requests: int = 0,
+                      rows: int = 0, rescans: int = 0, request: dict[str, Any] | None = None,
+                      error: str | None = None) -> None:
+        """One ``load_windows`` row, in the cursor's transaction (commit with the rows)."""
+        cursor.execute(
+            sql.SQL("insert into {} (run_id, stream, window_start, window_end, status, pages,"
+                    " requests, rows_loaded, rescans, started_at, request, error)"
+                    " values (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s)")
+            .format(self._table("load_windows")),
+            (str(run_id), stream, window_start, window_end, status, pages, requests, rows,
+             rescans, started_at, Json(request) if request is not None else None, error),
+        )
+
+    def completed_windows(self, conn, stream: str = "conversations"
+                          ) -> list[tuple[datetime, datetime]]:
+        """Bounds of every completed window of a windowed stream."""
+        with conn.cursor() as cur:
+            cur.execute(
+                sql.SQL("select window_start, window_end from {} where stream = %s"
+                        " and status = 'completed' and window_start is not null"
+                        " order by window_start").format(self._table("load_windows")),
+                (stream,),
+            )
+            return [(start, end) for start, end in cur.fetchall()]
+
+    def last_success(self, conn, command: str) -> datetime | None:
+        with conn.cursor() as cur:
+            cur.execute(
+                sql.SQL("select max(finished_at) from {} where command = %s"
+                        " and status = 'succeeded'").format(self._table("load_runs")),
+                (command,),
+            )
+            return cur.fetchone()[0]

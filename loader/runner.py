@@ -1,0 +1,209 @@
+"""One loader invocation from start to end, callable from Python without argv.
+
+:func:`load` and :func:`reconcile` are what ``hs-load run`` and ``hs-load reconcile``
+do after parsing flags; the demo and the bench can call them directly. Each opens
+the database, migrates the lake, records a ``load_runs`` row, does its work and
+closes the row as ``succeeded`` or ``failed`` (with the one-line reason). Expected
+failures come back in :attr:`RunReport.error`, never as an exception, once the run
+row exists; before that (database unreachable, missing credentials) they raise
+:class:`~loader.errors.LoaderError`.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+import uuid
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from typing import Any, TextIO
+
+import psycopg2
+
+from loader.client import HelpScoutClient
+from loader.config import ApiSettings, RunSettings, iso, utcnow
+from loader.database import Database, DatabaseError, resolve
+from loader.errors import DatabaseUnavailable, InternalError, LoaderError
+from loader.extract import (
+    FATAL,
+    LISTINGS,
+    ConversationWindows,
+    StreamResult,
+    load_folders,
+    load_listing,
+)
+from loader.lake import RunLog
+from loader.progress import Progress
+from loader.reconcile import ReconcileResult
+from loader.reconcile import reconcile as sweep
+from loader.schema import DEFAULT_RAW_SCHEMA, migrate
+from loader.stats import Counters
+from loader.windows import run_span, watermark
+from loader.work import CrashHook, Extraction, connect, first_line
+
+log = logging.getLogger(__name__)
+
+
+@dataclass
+class RunReport:
+    """What a run did, for the summary line, the exit code and callers."""
+
+    command: str
+    run_id: uuid.UUID | None = None
+    streams: list[StreamResult] = field(default_factory=list)
+    stats: dict[str, Any] = field(default_factory=dict)
+    error: LoaderError | None = None
+    elapsed: float = 0.0
+    watermark: datetime | None = None
+    reconcile: ReconcileResult | None = None
+    skipped: str | None = None
+
+    @property
+    def exit_code(self) -> int:
+        return self.error.exit_code if self.error else 0
+
+    @property
+    def rows(self) -> int:
+        return sum(s.rows for s in self.streams)
+
+    def summary(self) -> str:
+        if self.skipped:
+            return f"{self.command}: {self.skipped}"
+        outcome = "failed" if self.error else "succeeded"
+        parts = [f"{s.stream} {s.rows:,} rows" + (f" in {s.units} windows"
+                                                   if s.stream == "conversations" else "")
+                 for s in self.streams]
+        if self.reconcile:
+            r = self.reconcile
+            parts.append(f"{r.listed:,} listed, {r.deleted} deleted, {r.merged} merged, "
+                         f"{r.still_there} re-read")
+        s = self.stats
+        parts.append(f"{s.get('requests', 0):,} requests ({s.get('rate_limited', 0)} rate-limited"
+                     f", {s.get('retries', 0)} retries)")
+        if self.watermark:
+            parts.append(f"watermark {iso(self.watermark)}")
+        return f"{self.command} {outcome} in {self.elapsed:.1f}s: " + "; ".join(parts)
+
+
+def open_database(database: Database | None = None) -> Database:
+    try:
+        return database or resolve()
+    except DatabaseError as exc:
+        raise DatabaseUnavailable(str(exc)) from None
+
+
+Work = Callable[[Any, Extraction, RunReport], None]
+
+
+def _execute(command: str, api: ApiSettings, arguments: dict[str, Any],
+             database: Database | None, schema: str, work: Work, *,
+             crash: CrashHook | None = None, settings: RunSettings | None = None) -> RunReport:
+    """Database, lake, run row, client: the frame around every command's ``work``."""
+    database = open_database(database)
+    conn = connect(database)
+    report = RunReport(command)
+    started = time.monotonic()
+    counters = Counters()
+    try:
+        migrate(conn, schema)
+        runlog = RunLog(schema)
+        with HelpScoutClient(api, counters) as client:
+            report.run_id = runlog.start_run(conn, command, arguments, api.api_url)
+            ex = Extraction(client, database, runlog, report.run_id, counters,
+                            settings or RunSettings(), crash or CrashHook(),
+                            secrets=[database.password])
+            try:
+                client.authenticate()
+                work(conn, ex, report)
+            except LoaderError as exc:
+                report.error = exc
+            except psycopg2.OperationalError as exc:
+                report.error = DatabaseUnavailable(f"lost the database: {first_line(exc)}")
+            except Exception as exc:
+                log.debug("internal error", exc_info=True)
+                report.error = InternalError(f"{type(exc).__name__}: {first_line(exc)}")
+            finally:
+                report.elapsed = time.monotonic() - started
+                report.stats = counters.snapshot()
+                error = ex.describe(report.error) if report.error else None
+                try:
+                    runlog.finish_run(conn, report.run_id, error=error,
+                                      requests=counters.requests, rows=report.rows,
+                                      stats=report.stats)
+                except Exception:  # the database went away: the error already says so
+                    if report.error is None:
+                        raise
+    finally:
+        conn.close()
+    return report
+
+
+def load(api: ApiSettings, settings: RunSettings, *, database: Database | None = None,
+         schema: str = DEFAULT_RAW_SCHEMA, arguments: dict[str, Any] | None = None,
+         progress: TextIO | None = None, crash: CrashHook | None = None,
+         now: datetime | None = None) -> RunReport:
+    """``hs-load run``: the listings, then conversations from the watermark to now - lag."""
+    now = now or utcnow()
+    settings.validate(now)
+    api.require_credentials()
+
+    def work(conn, ex: Extraction, report: RunReport) -> None:
+        first_error: LoaderError | None = None
+        for stream in (s for s in LISTINGS if s in settings.streams):
+            try:
+                result, ids = load_listing(ex, conn, stream)
+                report.streams.append(result)
+                if stream == "mailboxes":
+                    report.streams.append(load_folders(ex, conn, ids))
+            except FATAL:
+                raise
+            except LoaderError as exc:  # logged as a failed unit; other streams go on
+                first_error = first_error or exc
+        if "conversations" in settings.streams:
+            report.streams.append(_conversations(ex, conn, settings, now, progress))
+            report.watermark = watermark(ex.runlog.completed_windows(conn))
+        if first_error:
+            raise first_error
+
+    return _execute("run", api, arguments or {}, database, schema, work, crash=crash,
+                    settings=settings)
+
+
+def _conversations(ex: Extraction, conn, settings: RunSettings, now: datetime,
+                   stream: TextIO | None) -> StreamResult:
+    mark = watermark(ex.runlog.completed_windows(conn))
+    span = run_span(now, since=settings.since, until=settings.until, mark=mark,
+                    overlap=settings.overlap, lag=settings.lag)
+    if span is None:
+        return StreamResult("conversations")
+    bar = Progress("conversations", span.seconds, ex.counters, stream=stream)
+    try:
+        return ConversationWindows(ex, span, bar).run()
+    finally:
+        bar.close()
+
+
+def reconcile(api: ApiSettings, *, database: Database | None = None,
+              schema: str = DEFAULT_RAW_SCHEMA, if_due: bool = False,
+              every: timedelta = timedelta(hours=24), arguments: dict[str, Any] | None = None,
+              now: datetime | None = None) -> RunReport:
+    """``hs-load reconcile``: tombstone conversations that were deleted or merged away."""
+    now = now or utcnow()
+    api.require_credentials()
+    if if_due:
+        database = open_database(database)
+        conn = connect(database)
+        try:
+            migrate(conn, schema)
+            last = RunLog(schema).last_success(conn, "reconcile")
+        finally:
+            conn.close()
+        if last is not None and now - last < every:
+            return RunReport("reconcile", skipped=f"not due (last succeeded {iso(last)}, "
+                                                  f"next after {iso(last + every)})")
+
+    def work(conn, ex: Extraction, report: RunReport) -> None:
+        report.reconcile = sweep(ex, conn)
+
+    return _execute("reconcile", api, arguments or {}, database, schema, work)
