@@ -213,9 +213,10 @@ class Evolver:
             conv.tag_ids = [t for t in conv.tag_ids if t != removed]
             change = {"conversation_id": conv.id, "removed_tag": removed}
         else:
-            added = self.rng.choice(list(self.acc.tags))
-            if added in conv.tag_ids:
+            free = [t for t in self.acc.tags if t not in conv.tag_ids]
+            if not free:
                 return None
+            added = self.rng.choice(free)
             conv.tag_ids = [*conv.tag_ids, added]
             change = {"conversation_id": conv.id, "added_tag": added}
         self.acc.touch(conv, ts)  # modifiedAt only: userUpdatedAt stays
