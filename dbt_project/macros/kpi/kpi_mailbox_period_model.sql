@@ -1,0 +1,154 @@
+{#- The body of mailbox_daily (grain 'day') and mailbox_weekly (grain 'week'):
+    the same figures on two grains, written once. See docs/kpi.md for each column. -#}
+{% macro kpi_mailbox_period_model(grain, period_column) -%}
+
+with
+
+kpi_conversations as (
+
+    select * from {{ ref('int_kpi__conversations') }}
+
+),
+
+kpi_replies as (
+
+    select * from {{ ref('int_kpi__replies') }}
+
+),
+
+spine as (
+
+    {{ kpi_mailbox_spine(grain) }}
+
+),
+
+received as (
+
+    select
+        mailbox_id,
+        date_trunc('{{ grain }}', created_at_local)::date as period_start,
+        count(*) as conversations_received
+    from kpi_conversations
+    group by mailbox_id, period_start
+
+),
+
+closed as (
+
+    select
+        mailbox_id,
+        date_trunc('{{ grain }}', closed_at_local)::date as period_start,
+        count(*) as conversations_closed,
+        {{ kpi_percentile('resolution_minutes', 0.5) }} as resolution_minutes_median,
+        {{ kpi_percentile('resolution_minutes', 0.9) }} as resolution_minutes_p90,
+        avg(resolution_minutes) as resolution_minutes_mean
+    from kpi_conversations
+    where is_closed
+    group by mailbox_id, period_start
+
+),
+
+first_responses as (
+
+    select
+        mailbox_id,
+        date_trunc('{{ grain }}', first_response_at_local)::date as period_start,
+        count(*) as conversations_first_responded,
+        {{ kpi_percentile('first_response_minutes', 0.5) }} as first_response_minutes_median,
+        {{ kpi_percentile('first_response_minutes', 0.9) }} as first_response_minutes_p90
+    from kpi_conversations
+    where first_response_at is not null
+    group by mailbox_id, period_start
+
+),
+
+replies as (
+
+    select
+        mailbox_id,
+        date_trunc('{{ grain }}', created_at_local)::date as period_start,
+        count(*) as replies_sent,
+        count(distinct user_id) as users_replying
+    from kpi_replies
+    group by mailbox_id, period_start
+
+),
+
+-- Open at period end = created before the period ends and not (closed, with
+-- closed_at before the period ends). Each conversation adds one in the period it
+-- was created and, once closed, takes one away in the period of the later of its
+-- creation and closing; the running sum is the open count at each period end.
+open_changes as (
+
+    select
+        mailbox_id,
+        date_trunc('{{ grain }}', created_at_local)::date as period_start,
+        1 as open_change
+    from kpi_conversations
+
+    union all
+
+    select
+        mailbox_id,
+        date_trunc('{{ grain }}', greatest(created_at_local, closed_at_local))::date as period_start,
+        -1 as open_change
+    from kpi_conversations
+    where is_closed
+
+),
+
+open_net as (
+
+    select
+        mailbox_id,
+        period_start,
+        sum(open_change) as open_net_change
+    from open_changes
+    group by mailbox_id, period_start
+
+),
+
+final as (
+
+    select
+        spine.mailbox_id,
+        spine.period_start as {{ period_column }},
+        {{ kpi_period_end('spine.period_start', '1 ' ~ grain) }} as period_end_at,
+        coalesce(received.conversations_received, 0) as conversations_received,
+        coalesce(closed.conversations_closed, 0) as conversations_closed,
+        coalesce(replies.replies_sent, 0) as replies_sent,
+        coalesce(replies.users_replying, 0) as users_replying,
+        round(
+            coalesce(closed.conversations_closed, 0)::numeric / nullif(replies.users_replying, 0), 2
+        ) as closed_per_replying_user,
+        closed.resolution_minutes_median,
+        closed.resolution_minutes_p90,
+        closed.resolution_minutes_mean,
+        coalesce(first_responses.conversations_first_responded, 0) as conversations_first_responded,
+        first_responses.first_response_minutes_median,
+        first_responses.first_response_minutes_p90,
+        sum(coalesce(open_net.open_net_change, 0)) over (
+            partition by spine.mailbox_id
+            order by spine.period_start
+            rows between unbounded preceding and current row
+        ) as conversations_open_at_period_end
+
+    from spine
+    left join received
+        on spine.mailbox_id = received.mailbox_id and spine.period_start = received.period_start
+    left join closed
+        on spine.mailbox_id = closed.mailbox_id and spine.period_start = closed.period_start
+    left join first_responses
+        on
+            spine.mailbox_id = first_responses.mailbox_id
+            and spine.period_start = first_responses.period_start
+    left join replies
+        on spine.mailbox_id = replies.mailbox_id and spine.period_start = replies.period_start
+    left join open_net
+        on spine.mailbox_id = open_net.mailbox_id and spine.period_start = open_net.period_start
+
+)
+
+select * from final
+
+{%- endmacro %}

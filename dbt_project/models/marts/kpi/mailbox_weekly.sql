@@ -1,0 +1,1 @@
+{{ kpi_mailbox_period_model(grain='week', period_column='week_start') }}

@@ -1,0 +1,146 @@
+with
+
+kpi_conversations as (
+
+    select * from {{ ref('int_kpi__conversations') }}
+
+),
+
+conversation_tags as (
+
+    select * from {{ ref('conversation_tags') }}
+
+),
+
+tags as (
+
+    select * from {{ ref('tags') }}
+
+),
+
+weeks as (
+
+    {{ kpi_account_spine('week') }}
+
+),
+
+tagged as (
+
+    select
+        conversation_tags.tag_id,
+        conversation_tags.tag_name,
+        kpi_conversations.resolution_minutes,
+        kpi_conversations.first_response_minutes,
+        date_trunc('week', kpi_conversations.created_at_local)::date as created_week,
+        date_trunc('week', kpi_conversations.closed_at_local)::date as closed_week,
+        date_trunc('week', kpi_conversations.first_response_at_local)::date as first_response_week
+    from conversation_tags
+    inner join kpi_conversations
+        on conversation_tags.conversation_id = kpi_conversations.conversation_id
+
+),
+
+tag_bounds as (
+
+    select
+        tag_id,
+        min(tag_name) as bridge_tag_name,
+        min(least(created_week, closed_week, first_response_week)) as first_week
+    from tagged
+    group by tag_id
+
+),
+
+spine as (
+
+    select
+        tag_bounds.tag_id,
+        coalesce(tags.tag_name, tag_bounds.bridge_tag_name) as tag_name,
+        weeks.period_start as week_start
+    from tag_bounds
+    inner join weeks
+        on tag_bounds.first_week <= weeks.period_start
+    left join tags
+        on tag_bounds.tag_id = tags.tag_id
+
+),
+
+received as (
+
+    select
+        tag_id,
+        created_week as week_start,
+        count(*) as conversations_received
+    from tagged
+    group by tag_id, created_week
+
+),
+
+closed as (
+
+    select
+        tag_id,
+        closed_week as week_start,
+        count(*) as conversations_closed,
+        {{ kpi_percentile('resolution_minutes', 0.5) }} as resolution_minutes_median
+    from tagged
+    where closed_week is not null
+    group by tag_id, closed_week
+
+),
+
+first_responses as (
+
+    select
+        tag_id,
+        first_response_week as week_start,
+        count(*) as conversations_first_responded,
+        {{ kpi_percentile('first_response_minutes', 0.5) }} as first_response_minutes_median
+    from tagged
+    where first_response_week is not null
+    group by tag_id, first_response_week
+
+),
+
+account_received as (
+
+    select
+        date_trunc('week', created_at_local)::date as week_start,
+        count(*) as conversations_received
+    from kpi_conversations
+    group by week_start
+
+),
+
+final as (
+
+    select
+        spine.tag_id,
+        spine.week_start,
+        spine.tag_name,
+        {{ kpi_period_end('spine.week_start', '1 week') }} as week_end_at,
+        coalesce(received.conversations_received, 0) as conversations_received,
+        coalesce(closed.conversations_closed, 0) as conversations_closed,
+        closed.resolution_minutes_median,
+        coalesce(first_responses.conversations_first_responded, 0) as conversations_first_responded,
+        first_responses.first_response_minutes_median,
+        coalesce(account_received.conversations_received, 0) as account_conversations_received,
+        round(
+            coalesce(received.conversations_received, 0)::numeric
+            / nullif(account_received.conversations_received, 0),
+            4
+        ) as share_of_received
+
+    from spine
+    left join received
+        on spine.tag_id = received.tag_id and spine.week_start = received.week_start
+    left join closed
+        on spine.tag_id = closed.tag_id and spine.week_start = closed.week_start
+    left join first_responses
+        on spine.tag_id = first_responses.tag_id and spine.week_start = first_responses.week_start
+    left join account_received
+        on spine.week_start = account_received.week_start
+
+)
+
+select * from final

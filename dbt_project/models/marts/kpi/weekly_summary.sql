@@ -1,0 +1,105 @@
+{#- One row per ISO week (reporting zone) for the whole account: the weekly
+    status line. Additive figures are the sums of mailbox_weekly, so the two
+    always agree; medians are taken over the account's conversations. -#}
+
+with
+
+mailbox_weekly as (
+
+    select * from {{ ref('mailbox_weekly') }}
+
+),
+
+kpi_conversations as (
+
+    select * from {{ ref('int_kpi__conversations') }}
+
+),
+
+account_weeks as (
+
+    select
+        week_start,
+        min(period_end_at) as week_end_at,
+        sum(conversations_received) as conversations_created,
+        sum(conversations_closed) as conversations_closed,
+        sum(conversations_open_at_period_end) as conversations_open_at_week_end,
+        sum(replies_sent) as replies_sent
+    from mailbox_weekly
+    group by week_start
+
+),
+
+created_by_weekday as (
+
+    select
+        date_trunc('week', created_at_local)::date as week_start,
+        count(*) filter (where extract(isodow from created_at_local) = 1) as created_monday,
+        count(*) filter (where extract(isodow from created_at_local) = 2) as created_tuesday,
+        count(*) filter (where extract(isodow from created_at_local) = 3) as created_wednesday,
+        count(*) filter (where extract(isodow from created_at_local) = 4) as created_thursday,
+        count(*) filter (where extract(isodow from created_at_local) = 5) as created_friday,
+        count(*) filter (where extract(isodow from created_at_local) = 6) as created_saturday,
+        count(*) filter (where extract(isodow from created_at_local) = 7) as created_sunday
+    from kpi_conversations
+    group by week_start
+
+),
+
+closed as (
+
+    select
+        date_trunc('week', closed_at_local)::date as week_start,
+        {{ kpi_percentile('resolution_minutes', 0.5) }} as resolution_minutes_median
+    from kpi_conversations
+    where is_closed
+    group by week_start
+
+),
+
+first_responses as (
+
+    select
+        date_trunc('week', first_response_at_local)::date as week_start,
+        {{ kpi_percentile('first_response_minutes', 0.5) }} as first_response_minutes_median
+    from kpi_conversations
+    where first_response_at is not null
+    group by week_start
+
+),
+
+final as (
+
+    select
+        account_weeks.week_start,
+        account_weeks.week_end_at,
+        sum(account_weeks.conversations_created) over (
+            order by account_weeks.week_start
+            rows between unbounded preceding and current row
+        ) as conversations_total,
+        account_weeks.conversations_created,
+        round(account_weeks.conversations_created / 7.0, 2) as conversations_created_per_day,
+        coalesce(created_by_weekday.created_monday, 0) as created_monday,
+        coalesce(created_by_weekday.created_tuesday, 0) as created_tuesday,
+        coalesce(created_by_weekday.created_wednesday, 0) as created_wednesday,
+        coalesce(created_by_weekday.created_thursday, 0) as created_thursday,
+        coalesce(created_by_weekday.created_friday, 0) as created_friday,
+        coalesce(created_by_weekday.created_saturday, 0) as created_saturday,
+        coalesce(created_by_weekday.created_sunday, 0) as created_sunday,
+        account_weeks.conversations_closed,
+        account_weeks.conversations_open_at_week_end,
+        account_weeks.replies_sent,
+        first_responses.first_response_minutes_median,
+        closed.resolution_minutes_median
+
+    from account_weeks
+    left join created_by_weekday
+        on account_weeks.week_start = created_by_weekday.week_start
+    left join closed
+        on account_weeks.week_start = closed.week_start
+    left join first_responses
+        on account_weeks.week_start = first_responses.week_start
+
+)
+
+select * from final
