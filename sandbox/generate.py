@@ -255,7 +255,7 @@ class _Generator:
             customer = rng.choice(self.internal_customers)
         else:
             customer = rng.choice(self.customer_ids)
-        mailbox = mailbox_ids[1] if kind != "plain" else rng.choices(
+        mailbox = mailbox_ids[1] if kind == "wave" else rng.choices(
             mailbox_ids, weights=mailbox_weights)[0]
         agent = rng.choice(listed_users)
         if rng.random() < 0.03:
@@ -280,7 +280,7 @@ class _Generator:
             user_updated_at=created, modified_at=created, threads=threads,
         )
         self._settle_status(conv, kind, agent)
-        if conv.assignee_id is not None:
+        if conv.assignee_id is not None and rng.random() < 0.6:  # else assigned on creation
             self._lineitem(conv, conv.threads[0].created_at, agent, "assigned",
                            "Assigned to a user", conv.assignee_id)
         self._finish(conv, tag_ids, tag_weights, kind)

@@ -20,9 +20,9 @@ CUSTOMER_DOMAINS = (
 )
 
 MAILBOXES = (  # (name, share of volume): one dominant, a long tail
-    ("Atenció a les persones sòcies", 0.58),
-    ("Factures", 0.2),
-    ("Incidències tècniques", 0.1),
+    ("Atenció a les persones sòcies", 0.64),
+    ("Factures", 0.12),
+    ("Incidències tècniques", 0.11),
     ("Comercialització", 0.06),
     ("Generation kWh", 0.04),
     ("Projectes", 0.02),
