@@ -26,7 +26,9 @@ from sandbox import Sandbox
 from tests.kpi import reference as ref
 from tests.lakefill import fill_lake_from_truth
 
-TIMEZONES = ("UTC", "Europe/Madrid")
+# (reporting zone, include internal and system-closed conversations): the second
+# build also turns the KPI filter's two switches on, so both paths are checked.
+BUILDS = (("UTC", False), ("Europe/Madrid", True))
 # Moved to 23:30 UTC: 00:30 next day in Madrid in winter (UTC+1), 01:30 in summer (UTC+2).
 NEAR_MIDNIGHT = (
     datetime(2025, 3, 10, 23, 30, tzinfo=timezone.utc),
@@ -87,19 +89,23 @@ def lake(module_pg_database: Database) -> tuple[Database, object, tuple[int, ...
     return module_pg_database, truth, pinned
 
 
-@pytest.fixture(scope="module", params=TIMEZONES)
+@pytest.fixture(scope="module", params=BUILDS, ids=[tz for tz, _ in BUILDS])
 def built(request, lake, tmp_path_factory) -> Built:
-    tz = request.param
+    tz, include_all = request.param
     database, truth, pinned = lake
     settings = ref.KpiSettings(
         timezone=tz,
         internal_domains=tuple(truth.internal_domains),
         system_closer_emails=tuple(truth.system_closer_emails),
+        include_internal=include_all,
+        include_system_closed=include_all,
     )
     dbt_vars = {
         "reporting_timezone": tz,
         "internal_email_domains": list(settings.internal_domains),
         "system_closer_emails": list(settings.system_closer_emails),
+        "kpi_include_internal": include_all,
+        "kpi_include_system_closed": include_all,
     }
     work = tmp_path_factory.mktemp(f"dbt-{tz.replace('/', '-')}")
     result = _dbt(["build", "--select", "+path:models/marts/kpi", "--vars",

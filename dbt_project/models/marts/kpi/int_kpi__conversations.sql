@@ -1,4 +1,4 @@
-{{ config(materialized='view', schema=var('staging_schema', 'helpscout_staging')) }}
+{{ config(materialized='table', schema=var('staging_schema', 'helpscout_staging')) }}
 
 {#- The one place that decides which conversations the KPI marts count, and the
     one place that turns their UTC timestamps into reporting-zone wall time. -#}

@@ -1,4 +1,4 @@
-{{ config(materialized='view', schema=var('staging_schema', 'helpscout_staging')) }}
+{{ config(materialized='table', schema=var('staging_schema', 'helpscout_staging')) }}
 
 {#- When each mailbox, and the account, first and last saw activity: the bounds
     of the zero-filled period spines (see the kpi_*_spine macros). Activity is a

@@ -1,4 +1,4 @@
-{{ config(materialized='view', schema=var('staging_schema', 'helpscout_staging')) }}
+{{ config(materialized='table', schema=var('staging_schema', 'helpscout_staging')) }}
 
 {#- User replies (the contract's is_user_reply) on the conversations the KPI marts
     count, attributed to the conversation's current mailbox. -#}
