@@ -7,7 +7,7 @@ from urllib.parse import parse_qsl
 
 import pytest
 
-from tests.loader.conftest import SINCE, assert_conversations_match
+from tests.loader.kit import SINCE, assert_conversations_match
 
 STAMP = r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ"
 

@@ -6,7 +6,7 @@ from __future__ import annotations
 import json
 from datetime import timedelta
 
-from tests.loader.conftest import SINCE, assert_conversations_match, wait_for_next_second
+from tests.loader.kit import SINCE, assert_conversations_match, wait_for_next_second
 
 
 def test_incremental_run_captures_every_change(sandbox_factory, make_loader, monkeypatch):
