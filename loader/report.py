@@ -35,6 +35,7 @@ class ReportError(RuntimeError):
 class WeekSummary:
     week_start: date
     week_end_at: datetime
+    reporting_timezone: str
     conversations_total: int
     conversations_created: int
     conversations_created_per_day: Decimal
@@ -100,7 +101,8 @@ def fetch_latest_complete_week(cur, schema: str) -> WeekSummary:
     weekday_columns = sql.SQL(", ").join(sql.Identifier(f"created_{d}") for d in WEEKDAYS)
     cur.execute(
         sql.SQL(
-            "select week_start, week_end_at, conversations_total, conversations_created,"
+            "select week_start, week_end_at, reporting_timezone, conversations_total,"
+            " conversations_created,"
             " conversations_created_per_day, {weekdays}, conversations_closed,"
             " conversations_open_at_week_end, replies_sent, first_response_minutes_median,"
             " resolution_minutes_median"
@@ -111,7 +113,7 @@ def fetch_latest_complete_week(cur, schema: str) -> WeekSummary:
     row = cur.fetchone()
     if row is None:
         raise ReportError(f"{schema}.weekly_summary has no complete week yet (load more history)")
-    head, weekdays, tail = row[:5], row[5:12], row[12:]
+    head, weekdays, tail = row[:6], row[6:13], row[13:]
     return WeekSummary(*head, tuple(weekdays), *tail)
 
 
@@ -149,7 +151,8 @@ def render(week: WeekSummary, mailboxes: Sequence[MailboxWeek]) -> str:
     ]
     label_width = max(len(label) for label, _ in summary)
     lines = [
-        f"Week {week.week_start.isoformat()} (Mon) to {last_day.isoformat()} (Sun)",
+        f"Week {week.week_start.isoformat()} (Mon) to {last_day.isoformat()} (Sun),"
+        f" {week.reporting_timezone}",
         "",
         *(f"  {label.ljust(label_width)}  {value}" for label, value in summary),
         "",

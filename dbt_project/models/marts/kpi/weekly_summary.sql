@@ -73,6 +73,7 @@ final as (
     select
         account_weeks.week_start,
         account_weeks.week_end_at,
+        {{ kpi_timezone_literal() }}::text as reporting_timezone,
         sum(account_weeks.conversations_created) over (
             order by account_weeks.week_start
             rows between unbounded preceding and current row
