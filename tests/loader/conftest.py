@@ -9,12 +9,17 @@ import pytest
 from loader.database import Database
 from sandbox import Sandbox
 from sandbox.testing import sandbox_factory  # noqa: F401
-from tests.loader.kit import Lake, Loader
+
+# kit's helpers assert too: have pytest explain their failures.
+pytest.register_assert_rewrite("tests.loader.kit")
+from tests.loader.kit import Lake, Loader  # noqa: E402
 
 
 @pytest.fixture
 def make_loader(pg_database: Database) -> Callable[[Sandbox], Loader]:
     def make(sb: Sandbox) -> Loader:
-        return Loader(sb, pg_database, Lake(pg_database))
+        loader = Loader(sb, pg_database, Lake(pg_database))
+        loader.settle()  # the generated history may end in the current second
+        return loader
 
     return make

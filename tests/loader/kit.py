@@ -37,9 +37,16 @@ def database_url(database: Database) -> str:
     return f"postgresql://{user}{password}@{database.host}:{database.port}/{database.dbname}"
 
 
-def wait_for_next_second() -> None:
-    """Windows end one second before now: let changes stamped this second age into reach."""
-    time.sleep(1.05 - (time.time() % 1.0) + 0.05)
+def settle(sb: Sandbox) -> None:
+    """Wait until the sandbox's latest change is at least one second old.
+
+    A run's windows end one second before now (a change stamped in the current
+    second could land behind the read), so a change is in reach from the next second.
+    """
+    latest = max(sb.truth().modified_at.values()).timestamp()
+    delay = latest + 1.05 - time.time()
+    if delay > 0:
+        time.sleep(delay)
 
 
 def normalise(conversation: dict[str, Any]) -> dict[str, Any]:
@@ -122,6 +129,9 @@ class Loader:
     sb: Sandbox
     database: Database
     lake: Lake
+
+    def settle(self) -> None:
+        settle(self.sb)
 
     def env(self, **extra: str) -> dict[str, str]:
         env = {k: v for k, v in os.environ.items() if not k.startswith(("PG", "HELPSCOUT_"))}

@@ -6,7 +6,7 @@ from __future__ import annotations
 import json
 from datetime import timedelta
 
-from tests.loader.kit import SINCE, assert_conversations_match, wait_for_next_second
+from tests.loader.kit import SINCE, assert_conversations_match
 
 
 def test_incremental_run_captures_every_change(sandbox_factory, make_loader, monkeypatch):
@@ -27,7 +27,7 @@ def test_incremental_run_captures_every_change(sandbox_factory, make_loader, mon
              != json.dumps(before.conversations[cid], sort_keys=True)]
     assert quiet, "the scenario must include changes that leave userUpdatedAt alone"
 
-    wait_for_next_second()
+    loader.settle()
     assert loader.run(monkeypatch=monkeypatch) == 0  # resumes from the watermark
     # Random steps may delete or merge: only the sweep can see those go.
     assert loader.run(command="reconcile", monkeypatch=monkeypatch) == 0
@@ -76,7 +76,7 @@ def test_changes_while_paging_lose_nothing(sandbox_factory, make_loader, monkeyp
     assert stats["rescans"] + stats["splits"] > 0  # the shifts were noticed
 
     sb.mutate_during_paging = 0
-    wait_for_next_second()
+    loader.settle()
     assert loader.run(monkeypatch=monkeypatch) == 0
     assert_conversations_match(loader.lake, sb.truth())
     loader.lake.assert_only_whole_windows()
