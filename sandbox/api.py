@@ -303,7 +303,7 @@ class Api:
             ("POST", "/_sandbox/advance"): lambda d: self.sb.advance(**d),
             ("POST", "/_sandbox/faults"): self._admin_faults,
             ("POST", "/_sandbox/rate-limit"): lambda d: self.sb.set_rate_limit(int(d["limit"])),
-            ("GET", "/_sandbox/truth"): lambda d: self.sb.truth().to_json(),
+            ("GET", "/_sandbox/truth"): lambda d: RawJson(self.sb.truth_json()),
             ("GET", "/_sandbox/stats"): lambda d: self.sb.stats(),
         }
         handler = routes.get((method, path))
@@ -313,6 +313,8 @@ class Api:
             result = handler(data)
         except (TypeError, ValueError, KeyError) as exc:
             return _json(400, {"message": f"bad admin request: {exc}"})
+        if isinstance(result, RawJson):
+            return Response(200, result.data, {"Content-Type": "application/json"})
         return _json(200, result if result is not None else {"ok": True})
 
     def _admin_faults(self, data: dict[str, Any]) -> dict[str, Any]:
@@ -323,6 +325,13 @@ class Api:
                 data["error_statuses"] = tuple(data["error_statuses"])
             self.sb.set_faults(**data)
         return {"ok": True}
+
+
+@dataclass(frozen=True)
+class RawJson:
+    """An already encoded JSON answer."""
+
+    data: bytes
 
 
 def _json(status: int, payload: Any) -> Response:

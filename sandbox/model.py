@@ -6,6 +6,7 @@ demand by :mod:`sandbox.render`, never stored per record except in its cache.
 
 from __future__ import annotations
 
+import time
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 
@@ -19,7 +20,7 @@ STATUSES = ("active", "pending", "closed", "spam")
 
 def iso(ts: int) -> str:
     """Epoch seconds as the API writes them: ISO-8601 UTC, second precision, ``Z``."""
-    return datetime.fromtimestamp(ts, timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
+    return "{:04d}-{:02d}-{:02d}T{:02d}:{:02d}:{:02d}Z".format(*time.gmtime(ts)[:6])
 
 
 def to_datetime(ts: int) -> datetime:
