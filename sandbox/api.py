@@ -108,26 +108,25 @@ class Api:
         fault = sb.faults.decide(path, is_token)
         if fault == "drop":
             return Response(0, fault="drop", latency=latency)
-        if is_token:
-            if fault and fault.startswith("error:"):
-                response = _error_answer(int(fault.split(":")[1]))
-            else:
-                response = self._token(method, headers, body)
+        limit = sb.rate_limiter.limit
+        if is_token:  # token requests are not rate limited, but say where the budget stands
+            allowed, remaining, retry = True, sb.rate_limiter.remaining(), 0
         else:
             allowed, remaining, retry = sb.rate_limiter.check()
-            limit = sb.rate_limiter.limit
-            rl_headers = {
-                "X-RateLimit-Limit-Minute": str(limit if limit > 0 else 1_000_000),
-                "X-RateLimit-Remaining-Minute": str(remaining if limit > 0 else 1_000_000),
-            }
-            if not allowed:
-                response = _json(429, {"message": "API rate limit exceeded"})
-                rl_headers["X-RateLimit-Retry-After"] = str(retry)
-            elif fault and fault.startswith("error:"):
-                response = _error_answer(int(fault.split(":")[1]))
-            else:
-                response = self._authorised(method, path, query, headers)
-            response.headers.update(rl_headers)
+        rl_headers = {  # with the limit off, a budget no client will exhaust
+            "X-RateLimit-Limit-Minute": str(limit if limit > 0 else 1_000_000),
+            "X-RateLimit-Remaining-Minute": str(remaining if limit > 0 else 1_000_000),
+        }
+        if not allowed:
+            response = _json(429, {"message": "API rate limit exceeded"})
+            rl_headers["X-RateLimit-Retry-After"] = str(retry)
+        elif fault and fault.startswith("error:"):
+            response = _error_answer(int(fault.split(":")[1]))
+        elif is_token:
+            response = self._token(method, headers, body)
+        else:
+            response = self._authorised(method, path, query, headers)
+        response.headers.update(rl_headers)
         if fault == "truncate" and response.status == 200 and len(response.body) > 2:
             response.fault = "truncate"
         response.latency = latency

@@ -115,6 +115,14 @@ class RateLimiter:
             self._times.append(now)
             return True, self.limit - len(self._times), 0
 
+    def remaining(self) -> int:
+        """Slots left in the current window, without using one."""
+        now = time.monotonic()
+        with self._lock:
+            while self._times and self._times[0] <= now - self.window:
+                self._times.popleft()
+            return max(0, self.limit - len(self._times))
+
     def set_limit(self, limit: int) -> None:
         with self._lock:
             self.limit = limit

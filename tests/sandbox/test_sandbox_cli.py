@@ -5,6 +5,7 @@ from __future__ import annotations
 import signal
 import subprocess
 import sys
+import time
 
 import httpx
 
@@ -29,6 +30,16 @@ def test_serve_advance_truth_and_clean_stop() -> None:
             assert after.modified_at != truth.modified_at
         served.process.send_signal(signal.SIGINT)
         assert served.process.wait(timeout=10) == 0
+
+
+def test_change_every_applies_a_steady_pace() -> None:
+    with serve_subprocess("--size", "60", "--rate-limit", "0", "--change-every", "0.1") as s:
+        deadline = time.monotonic() + 20
+        applied = 0
+        while applied < 3 and time.monotonic() < deadline:
+            time.sleep(0.2)
+            applied = sum(httpx.get(f"{s.admin_url}/stats").json()["changes"].values())
+        assert applied >= 3
 
 
 def test_bad_arguments_fail_in_one_line() -> None:

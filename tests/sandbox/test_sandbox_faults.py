@@ -34,6 +34,16 @@ def test_rate_limit_headers_and_429(sandbox_factory: Callable[..., Sandbox]) -> 
     assert sb.stats()["rate_limited"] == 1
 
 
+def test_token_requests_carry_the_headers_without_spending(sandbox_factory) -> None:
+    sb = sandbox_factory(rate_limit=3)
+    for _ in range(5):
+        answer = httpx.post(sb.token_url, data={"grant_type": "client_credentials",
+                                                "client_id": sb.client_id,
+                                                "client_secret": sb.client_secret})
+        assert answer.status_code == 200
+        assert answer.headers["X-RateLimit-Remaining-Minute"] == "3"
+
+
 def test_rate_limit_can_change_and_be_switched_off(sandbox_factory) -> None:
     sb = sandbox_factory(rate_limit=2)
     with api_client(sb) as client:
