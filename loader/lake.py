@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import io
 import json
+import re
 import uuid
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
@@ -31,6 +32,7 @@ from loader.schema import DEFAULT_RAW_SCHEMA
 
 BATCH_BYTES = 8 * 1024 * 1024
 REPLACEMENT = "\ufffd"
+_SURROGATE = re.compile("[\ud800-\udfff]")
 _NULL = b"\\N"
 # COPY text format: backslash first, then the characters that end fields or rows.
 _COPY_ESCAPES = ((b"\\", b"\\\\"), (b"\n", b"\\n"), (b"\r", b"\\r"), (b"\t", b"\\t"))
@@ -49,12 +51,8 @@ class LakeRow:
 def _clean_text(text: str) -> str:
     if "\x00" in text:
         text = text.replace("\x00", REPLACEMENT)
-    try:
-        text.encode("utf-8")
-    except UnicodeEncodeError:
-        text = text.encode("utf-8", "surrogatepass").decode("utf-8", "replace")
-        text = "".join(REPLACEMENT if "\ud800" <= c <= "\udfff" else c for c in text)
-    return text
+    # json.loads joins valid surrogate pairs, so any surrogate left in a str is unpaired.
+    return _SURROGATE.sub(REPLACEMENT, text)
 
 
 def sanitize(value: Any) -> Any:

@@ -1,0 +1,113 @@
+"""The COPY writer on the real PostgreSQL: payloads stored as received, never a crash."""
+
+from __future__ import annotations
+
+import json
+import uuid
+from datetime import datetime, timezone
+
+import pytest
+
+from loader import lake
+from loader.lake import REPLACEMENT, RunLog, encode_payload, write_rows
+from loader.schema import migrate
+from loader.windows import watermark
+
+TRICKY = {
+    "id": 1,
+    "subject": 'Quotes " and \\ backslashes \\n (not a newline) and a real\nnewline\tand tab',
+    "body": "<p>Unicode: caf\u00e9 \u2014 \U0001F600 \u2028 \r\n</p>",
+    "nested": {"list": [1, 2.5, -3, 12345678901234567890, True, None, {"deep": ["x"]}]},
+    "empty": {},
+    "copy markers": "\\N \\. end",
+}
+
+
+@pytest.fixture
+def conn(pg_database):
+    connection = pg_database.connect()
+    migrate(connection)
+    yield connection
+    connection.close()
+
+
+def stored(conn, table="conversations"):
+    with conn.cursor() as cur:
+        cur.execute(f"select entity_id, payload from helpscout_raw.{table} order by lake_id")
+        return cur.fetchall()
+
+
+def test_payloads_round_trip_exactly(conn):
+    as_bytes = json.dumps(TRICKY, indent=2, ensure_ascii=True).encode()  # raw newlines too
+    as_text = json.dumps(TRICKY, ensure_ascii=False)
+    count = write_rows(conn, [(1, TRICKY), (2, as_bytes), (3, as_text)])
+    assert count == 3
+    assert stored(conn) == [(1, TRICKY), (2, TRICKY), (3, TRICKY)]
+
+
+def test_null_bytes_and_lone_surrogates_become_replacement_characters(conn):
+    parsed = json.loads('{"id": 5, "body": "a\\u0000b", "k\\u0000": "\\ud800x", '
+                        '"ok": "\\ud83d\\ude00", "lit": "\\\\u0000"}')
+    raw = b'{"id": 6, "body": "a\\u0000b", "lone": "\\udfff"}'
+    write_rows(conn, [(5, parsed), (6, raw)])
+    (_, five), (_, six) = stored(conn)
+    assert five == {"id": 5, "body": f"a{REPLACEMENT}b", f"k{REPLACEMENT}": f"{REPLACEMENT}x",
+                    "ok": "\U0001F600", "lit": "\\u0000"}
+    assert six == {"id": 6, "body": f"a{REPLACEMENT}b", "lone": REPLACEMENT}
+    # Payloads without those characters are passed through byte for byte.
+    plain = b'{"b": 1,   "a": "x"}'
+    assert encode_payload(plain) == plain
+
+
+def test_large_batches_are_flushed_in_pieces(conn, monkeypatch):
+    monkeypatch.setattr(lake, "BATCH_BYTES", 2000)
+    copies = []
+    real_flush = lake._flush
+    monkeypatch.setattr(lake, "_flush", lambda *a: (copies.append(1), real_flush(*a)))
+    rows = [(i, {"id": i, "text": "x" * 100}) for i in range(200)]
+    assert write_rows(conn, rows, table="tags") == 200
+    assert len(copies) > 5
+    assert [entity for entity, _ in stored(conn, "tags")] == list(range(200))
+
+
+def test_nothing_is_visible_until_commit(conn, pg_database):
+    write_rows(conn, [(1, {"id": 1})], commit=False)
+    other = pg_database.connect()
+    try:
+        with other.cursor() as cur:
+            cur.execute("select count(*) from helpscout_raw.conversations")
+            assert cur.fetchone()[0] == 0
+        conn.rollback()
+    finally:
+        other.close()
+    assert stored(conn) == []
+
+
+def test_run_log_and_watermark(conn):
+    log = RunLog()
+    run = log.start_run(conn, "run", {"since": "2024-01-01"}, "http://example/v2")
+    start = datetime(2024, 1, 1, tzinfo=timezone.utc)
+    jan = (start, datetime(2024, 1, 31, 23, 59, 59, tzinfo=timezone.utc))
+    feb = (datetime(2024, 2, 1, tzinfo=timezone.utc),
+           datetime(2024, 2, 29, 23, 59, 59, tzinfo=timezone.utc))
+    mar = (datetime(2024, 3, 1, tzinfo=timezone.utc),
+           datetime(2024, 3, 31, 23, 59, 59, tzinfo=timezone.utc))
+    with conn.cursor() as cur:
+        for bounds, status in ((jan, "completed"), (feb, "failed"), (mar, "completed")):
+            log.record_window(cur, run, "conversations", status=status, started_at=start,
+                              window_start=bounds[0], window_end=bounds[1])
+    conn.commit()
+    assert watermark(log.completed_windows(conn)) == jan[1]
+    log.finish_run(conn, run, error=None, requests=3, rows=0, stats={"requests": 3})
+    assert log.last_success(conn, "run") is not None
+    assert log.last_success(conn, "reconcile") is None
+    with conn.cursor() as cur:
+        cur.execute("select status, stats from helpscout_raw.load_runs where run_id = %s",
+                    (str(run),))
+        assert cur.fetchone() == ("succeeded", {"requests": 3})
+
+
+def test_migrate_is_idempotent(conn):
+    assert migrate(conn) == migrate(conn)
+    write_rows(conn, [(1, {"id": 1})], run_id=uuid.uuid4())
+    assert len(stored(conn)) == 1
