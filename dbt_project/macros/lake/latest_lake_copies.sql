@@ -1,0 +1,48 @@
+{#- The latest copy of each entity in a lake table: per entity_id, the row with
+    the greatest (`version_column`, lake_id). Selects every lake column.
+
+    Ranks on the narrow columns first and fetches the payload of the winners by
+    primary key, so the sort never carries payloads. In an incremental run only
+    lake rows loaded since the model's cutoff are read (through the loaded_at
+    index), and a copy is kept only if the model holds no newer copy of that
+    entity: a late-loaded old copy never replaces a newer one. The model must
+    carry `key_column` (the entity id), `version_column` and `lake_id`. -#}
+{% macro latest_lake_copies(lake_relation, key_column, version_column='extracted_at') -%}
+    select lake.*
+    from {{ lake_relation }} as lake
+    inner join (
+        select
+            lake_id,
+            row_number() over (
+                partition by entity_id
+                order by {{ version_column }} desc, lake_id desc
+            ) as copy_rank
+        from {{ lake_relation }} {{ lake_rows_since_cutoff() }}
+    ) as ranked
+        on lake.lake_id = ranked.lake_id
+    where
+        ranked.copy_rank = 1
+        {{ no_newer_copy_held(key_column, version_column) }}
+{%- endmacro %}
+
+{#- In an incremental run: only the lake rows loaded since the model's cutoff. -#}
+{% macro lake_rows_since_cutoff() -%}
+    {%- if is_incremental() -%}
+        where loaded_at > {{ incremental_lake_cutoff() }}
+    {%- endif -%}
+{%- endmacro %}
+
+{#- In an incremental run: keep a copy only if the model (`this`) holds no newer
+    copy of the same entity, compared on (version_column, lake_id). -#}
+{% macro no_newer_copy_held(key_column, version_column) -%}
+    {%- if is_incremental() -%}
+        and not exists (
+            select 1
+            from {{ this }} as modelled
+            where
+                modelled.{{ key_column }} = lake.entity_id
+                and (modelled.{{ version_column }}, modelled.lake_id)
+                > (lake.{{ version_column }}, lake.lake_id)
+        )
+    {%- endif -%}
+{%- endmacro %}

@@ -1,0 +1,216 @@
+{#- One row per conversation ever seen, in its latest known state, with the
+    thread and tag counts, first response, resolution and the flags analysts
+    filter on. Counts come from the threads and tags of the conversation's own
+    latest copy.
+
+    Incremental: recomputes the conversations whose latest copy or latest
+    tombstone arrived since this model's high-water mark (lake_loaded_at is the
+    later of the two). Changing internal_email_domains or system_closer_emails
+    needs a --full-refresh of this model. -#}
+{{
+    config(
+        materialized='incremental',
+        incremental_strategy='delete+insert',
+        unique_key='conversation_id',
+        on_schema_change='fail',
+        indexes=[
+            {'columns': ['conversation_id'], 'unique': true},
+            {'columns': ['lake_loaded_at']},
+            {'columns': ['created_at']},
+            {'columns': ['mailbox_id']},
+        ],
+    )
+}}
+
+with
+
+{%- if is_incremental() %}
+
+    changed_conversations as (
+
+        select conversation_id
+        from {{ ref('stg_helpscout__conversations') }}
+        where lake_loaded_at > {{ incremental_lake_cutoff() }}
+        union
+        select conversation_id
+        from {{ ref('stg_helpscout__conversation_tombstones') }}
+        where lake_loaded_at > {{ incremental_lake_cutoff() }}
+
+    ),
+{%- endif %}
+
+conversations as (
+
+    select conversations.*
+    from {{ ref('stg_helpscout__conversations') }} as conversations
+    {%- if is_incremental() %}
+        where conversations.conversation_id in (
+            select changed_conversations.conversation_id from changed_conversations
+        )
+    {%- endif %}
+
+),
+
+threads as (
+
+    select
+        threads.conversation_id,
+        threads.thread_type,
+        threads.created_at,
+        threads.is_user_reply
+    from {{ ref('stg_helpscout__threads') }} as threads
+    {%- if is_incremental() %}
+        where threads.conversation_id in (
+            select changed_conversations.conversation_id from changed_conversations
+        )
+    {%- endif %}
+
+),
+
+conversation_tags as (
+
+    select conversation_tags.conversation_id
+    from {{ ref('stg_helpscout__conversation_tags') }} as conversation_tags
+    {%- if is_incremental() %}
+        where conversation_tags.conversation_id in (
+            select changed_conversations.conversation_id from changed_conversations
+        )
+    {%- endif %}
+
+),
+
+tombstones as (
+
+    select tombstones.*
+    from {{ ref('stg_helpscout__conversation_tombstones') }} as tombstones
+    {%- if is_incremental() %}
+        where tombstones.conversation_id in (
+            select changed_conversations.conversation_id from changed_conversations
+        )
+    {%- endif %}
+
+),
+
+thread_counts as (
+
+    select
+        threads.conversation_id,
+        count(*) filter (where threads.thread_type = 'customer') as customer_message_count,
+        count(*) filter (where threads.is_user_reply) as reply_count,
+        count(*) filter (where threads.thread_type = 'note') as note_count,
+        min(threads.created_at) filter (
+            where threads.is_user_reply and threads.created_at >= conversations.created_at
+        ) as first_user_reply_at
+    from threads
+    inner join conversations
+        on threads.conversation_id = conversations.conversation_id
+    group by threads.conversation_id
+
+),
+
+tag_counts as (
+
+    select
+        conversation_id,
+        count(*) as tag_count
+    from conversation_tags
+    group by conversation_id
+
+),
+
+joined as (
+
+    select
+        conversations.*,
+        coalesce(thread_counts.customer_message_count, 0) as customer_message_count,
+        coalesce(thread_counts.reply_count, 0) as reply_count,
+        coalesce(thread_counts.note_count, 0) as note_count,
+        coalesce(tag_counts.tag_count, 0) as tag_count,
+        -- a conversation a user started has no first response
+        case
+            when not coalesce(conversations.created_by_type = 'user', false)
+                then thread_counts.first_user_reply_at
+        end as first_response_at,
+        -- gone: the latest tombstone is later than the latest copy
+        case
+            when tombstones.detected_at > conversations.extracted_at
+                then tombstones.removal_reason
+        end as removal_reason,
+        case
+            when tombstones.detected_at > conversations.extracted_at
+                then tombstones.merged_into_conversation_id
+        end as merged_into_conversation_id,
+        greatest(conversations.lake_loaded_at, tombstones.lake_loaded_at) as source_loaded_at
+    from conversations
+    left join thread_counts
+        on conversations.conversation_id = thread_counts.conversation_id
+    left join tag_counts
+        on conversations.conversation_id = tag_counts.conversation_id
+    left join tombstones
+        on conversations.conversation_id = tombstones.conversation_id
+
+),
+
+final as (
+
+    select
+        conversation_id,
+        conversation_number,
+        mailbox_id,
+        folder_id,
+        conversation_type as type,
+        status,
+        state,
+        subject,
+        -- "RE: Fwd:  re:hello" -> "hello": leading re:/fw:/fwd: prefixes with any
+        -- spacing, then surrounding white space
+        regexp_replace(lower(subject), '^\s*((re|fwd?)\s*:\s*)*|\s+$', '', 'g')
+            as subject_normalized,
+        source_type,
+        source_via,
+        created_at,
+        closed_at,
+        user_updated_at,
+        customer_waiting_since_at,
+        created_by_id,
+        created_by_type,
+        created_by_email,
+        closed_by_user_id,
+        closed_by_user_email,
+        assignee_id,
+        assignee_email,
+        primary_customer_id,
+        primary_customer_email,
+        thread_count,
+        customer_message_count,
+        reply_count,
+        note_count,
+        tag_count,
+        first_response_at,
+        extract(epoch from first_response_at - created_at) / 60 as first_response_minutes,
+        case
+            when status = 'closed'
+                then extract(epoch from closed_at - created_at) / 60
+        end as resolution_minutes,
+        coalesce(status = 'spam', false) as is_spam,
+        coalesce(state = 'deleted', false) or removal_reason is not null as is_deleted,
+        coalesce(
+            created_by_type = 'user'
+            or lower(substring(btrim(created_by_email) from '@([^@]+)$'))
+            = any({{ lower_text_array(var('internal_email_domains')) }}),
+            false
+        ) as is_internal,
+        coalesce(
+            lower(btrim(closed_by_user_email))
+            = any({{ lower_text_array(var('system_closer_emails')) }}),
+            false
+        ) as is_closed_by_system,
+        removal_reason,
+        merged_into_conversation_id,
+        extracted_at,
+        source_loaded_at as lake_loaded_at
+    from joined
+
+)
+
+select * from final
