@@ -23,15 +23,20 @@ import io
 import json
 import uuid
 from collections.abc import Iterable, Iterator, Mapping, Sequence
+from concurrent.futures import ThreadPoolExecutor
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
 from bench.payloads import EARLIER_STATUS, DayText, Template, copy_escape
+from loader.database import Database
 from loader.schema import DEFAULT_RAW_SCHEMA, migrate
 
 #: Replicated conversations get ids from here on, far from the sandbox's own.
 ID_BASE = 100_000_000
+#: Connections filling at once (the machine this targets has 2 cores).
+FILL_WORKERS = 2
 #: Days the replicated conversations are spread over, back from the source dates.
 SPREAD_DAYS = 730
 _KNUTH = 2654435761
@@ -66,6 +71,18 @@ def copy_rows(cur, table: str, columns: Sequence[str], lines: Iterable[str]) -> 
     cur.copy_expert(
         f"copy {table} ({', '.join(columns)}) from stdin", _LineStream(lines), size=1 << 20
     )
+
+
+@contextmanager
+def _transaction(database: Database) -> Iterator[Any]:
+    """A cursor on a new connection, committed on success, closed either way."""
+    conn = database.connect()
+    try:
+        with conn.cursor() as cur:
+            yield cur
+        conn.commit()
+    finally:
+        conn.close()
 
 
 def copy_line(*fields: object) -> str:
@@ -130,13 +147,13 @@ class LakeFiller:
         return 2 if index % 50 == 0 else 1 if index % 10 == 0 else 0
 
     # -- bulk ---------------------------------------------------------------
-    def prepare(self, conn, truth: Any) -> uuid.UUID:
+    def prepare(self, database: Database, truth: Any) -> None:
         """Create the lake and load the small streams (tags, mailboxes, users) as is."""
-        migrate(conn, self.schema)
         run_id = uuid.uuid4()
         extracted = self.base_time.isoformat()
         loaded = (self.base_time + LOAD_DELAY).isoformat()
-        with conn.cursor() as cur:
+        with _transaction(database) as cur:
+            migrate(cur.connection, self.schema)
             self._log_run(cur, run_id)
             for table, entities in (("tags", truth.tags), ("mailboxes", truth.mailboxes),
                                     ("users", truth.users)):
@@ -144,17 +161,34 @@ class LakeFiller:
                     copy_line(eid, copy_escape(json.dumps(p)), extracted, run_id, loaded)
                     for eid, p in sorted(entities.items())
                 ))
-        conn.commit()
-        return run_id
 
-    def fill(self, conn, count: int) -> FillStats:
-        """Append conversations ``next_index .. next_index+count-1`` with their history."""
-        stats = FillStats()
+    def fill(self, database: Database, count: int, workers: int = FILL_WORKERS) -> FillStats:
+        """Append conversations ``next_index .. next_index+count-1`` with their history.
+
+        ``workers`` connections COPY contiguous slices at once: PostgreSQL's jsonb
+        parsing and compression, not Python, is the bottleneck of one COPY.
+        """
         run_id = uuid.uuid4()
         start = self.next_index
-        stop = start + count
-        with conn.cursor() as cur:
+        bounds = [start + count * k // workers for k in range(workers + 1)]
+        with _transaction(database) as cur:
             self._log_run(cur, run_id)
+        with ThreadPoolExecutor(workers) as pool:
+            parts = list(pool.map(lambda k: self._fill_slice(database, bounds[k], bounds[k + 1],
+                                                             run_id), range(workers)))
+        with _transaction(database) as cur:
+            cur.execute(f"analyze {self.schema}.conversations")
+            cur.execute(f"analyze {self.schema}.conversation_tombstones")
+        stats = FillStats()
+        for part in parts:
+            stats.add(part)
+        self.next_index = start + count
+        return stats
+
+    def _fill_slice(self, database: Database, start: int, stop: int,
+                    run_id: uuid.UUID) -> FillStats:
+        stats = FillStats(conversations=stop - start)
+        with _transaction(database) as cur:
             copy_rows(cur, f"{self.schema}.conversations", LAKE_COLUMNS,
                       self._history_lines(range(start, stop), run_id, stats))
             tombstoned = [i for i in range(start, stop) if i % 200 == 7]
@@ -166,11 +200,6 @@ class LakeFiller:
                            (detected + LOAD_DELAY).isoformat()) for i in tombstoned),
             )
             stats.tombstones = len(tombstoned)
-            cur.execute(f"analyze {self.schema}.conversations")
-            cur.execute(f"analyze {self.schema}.conversation_tombstones")
-        conn.commit()
-        self.next_index = stop
-        stats.conversations = count
         return stats
 
     def _history_lines(self, indexes: Iterable[int], run_id: uuid.UUID,
@@ -188,7 +217,8 @@ class LakeFiller:
                 extracted, loaded = stamps[age]
                 yield copy_line(conversation_id, text, extracted, run_id, loaded)
 
-    def change_batch(self, conn, new: int, changed: int, extracted_at: datetime) -> FillStats:
+    def change_batch(self, database: Database, new: int, changed: int,
+                     extracted_at: datetime) -> FillStats:
         """Append ``new`` new conversations and new versions of ``changed`` existing ones.
 
         The changed ones are spread over the whole id range, as real edits are, and
@@ -216,10 +246,9 @@ class LakeFiller:
                 stats.payload_bytes += len(text)
                 yield copy_line(conversation_id, text, stamp, run_id, loaded)
 
-        with conn.cursor() as cur:
+        with _transaction(database) as cur:
             self._log_run(cur, run_id)
             copy_rows(cur, f"{self.schema}.conversations", LAKE_COLUMNS, lines())
-        conn.commit()
         self.next_index = existing + new
         stats.conversations = new
         return stats

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -24,6 +25,7 @@ class NodeTime:
     resource_type: str
     status: str
     seconds: float
+    message: str = ""
 
 
 @dataclass
@@ -62,10 +64,12 @@ class DbtSession:
         with stopwatch() as elapsed:
             proc = run_dbt(list(args), self.database, env=self.env, capture=True)
         run = DbtRun(tuple(args), elapsed(), self._node_times() if args[0] != "parse" else [])
-        broken = [n.unique_id for n in run.nodes if n.resource_type != "test"
+        broken = [n for n in run.nodes if n.resource_type != "test"
                   and n.status not in ("success", "skipped", "pass")]
         if proc.returncode and (broken or not run.nodes):
-            raise DbtFailed(f"dbt {' '.join(args)} failed: {_last_error(proc.stdout)}")
+            why = (f"{broken[0].unique_id}: {broken[0].message}" if broken
+                   else _last_error(proc.stdout + proc.stderr))
+            raise DbtFailed(f"dbt {' '.join(args)} failed: {' '.join(why.split())[:400]}")
         return run
 
     def _node_times(self) -> list[NodeTime]:
@@ -75,7 +79,7 @@ class DbtSession:
         data = json.loads(path.read_text())
         return [
             NodeTime(r["unique_id"], r["unique_id"].split(".", 1)[0], r["status"],
-                     float(r.get("execution_time") or 0.0))
+                     float(r.get("execution_time") or 0.0), str(r.get("message") or ""))
             for r in data.get("results", [])
         ]
 
@@ -84,9 +88,13 @@ class DbtSession:
 
 
 def _last_error(output: str) -> str:
-    lines = [line.strip() for line in output.splitlines() if line.strip()]
-    errors = [line for line in lines if "error" in line.lower()]
-    return (errors or lines or ["no output"])[-1][:300]
+    """The first error line dbt printed and the two after it (the reason)."""
+    lines = [line.strip() for line in re.sub(r"\x1b\[[0-9;]*m", "", output).splitlines()
+             if line.strip()]
+    for index, line in enumerate(lines):
+        if "error" in line.lower():
+            return " ".join(lines[index:index + 3])
+    return lines[-1] if lines else "no output"
 
 
 def upstream_models(manifest: dict[str, Any], names: Sequence[str], schema: str) -> set[str]:

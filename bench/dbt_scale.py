@@ -61,6 +61,7 @@ class SizeResult:
     chain_over_floor: Samples = field(default_factory=lambda: Samples("x"))
     incremental: Samples = field(default_factory=lambda: Samples("s"))
     batches: list[FillStats] = field(default_factory=list)
+    empty_bytes: int = 0  # the fresh database (catalogs): not the lake's cost
     lake_bytes: int = 0
     peak_bytes: int = 0
     floor_runs: list[FloorRun] = field(default_factory=list)
@@ -74,7 +75,7 @@ class SizeResult:
 
     @property
     def peak_bytes_per_million(self) -> float:
-        return ratio(self.peak_bytes, self.plan.conversations / 1e6)
+        return ratio(self.peak_bytes - self.empty_bytes, self.plan.conversations / 1e6)
 
     def as_dict(self) -> dict[str, Any]:
         full_last = self.full_runs[-1] if self.full_runs else None
@@ -92,6 +93,7 @@ class SizeResult:
             "incremental_build_s": self.incremental.as_dict(),
             "incremental_over_full": self.incremental_over_full,
             "incremental_batch_rows": [b.conversation_rows for b in self.batches],
+            "empty_database_mb": round(self.empty_bytes / 1e6, 1),
             "lake_mb_after_fill": round(self.lake_bytes / 1e6, 1),
             "peak_mb": round(self.peak_bytes / 1e6, 1),
             "peak_mb_per_million_conversations": round(self.peak_bytes_per_million / 1e6),
@@ -145,44 +147,41 @@ def measure_size(plan: Plan, source: PayloadSource,
     with throwaway_database(f"dbt{plan.conversations}") as database, \
             tempfile.TemporaryDirectory(prefix="bench-dbt-") as tmp, \
             SizeSampler(database) as sampler:
-        conn = database.connect()
-        try:
-            with stopwatch() as elapsed:
-                filler.prepare(conn, source.truth)
-                result.fill = filler.fill(conn, plan.conversations)
-            result.fill_seconds = elapsed()
-            log(f"   filled {plan.conversations:,} conversations "
-                f"({result.fill.conversation_rows:,} rows) in {result.fill_seconds:.0f} s")
-            result.lake_bytes = database_size(database)
-            session = DbtSession(database, Path(tmp))
-            chain: set[str] = set()
-            for round_no in range(plan.full_rounds):
-                with sampler.paused():
-                    floor = run_floor(database)
-                    drop_floor(database)
-                result.floor_runs.append(floor)
-                result.floor.add(floor.seconds)
-                args = ["build"] if round_no == 0 else ["build", "--full-refresh"]
-                build = session.invoke(args)
-                result.full_runs.append(build)
-                result.full.add(build.seconds)
-                result.full_over_floor.add(ratio(build.seconds, floor.seconds))
-                chain = chain or upstream_models(session.manifest(), CONTRACT_MARTS, MARTS_SCHEMA)
-                chain_seconds = sum(n.seconds for n in build.nodes if n.unique_id in chain)
-                result.chain_over_floor.add(ratio(chain_seconds, floor.seconds))
-                log(f"   floor {floor.seconds:.1f} s, dbt {' '.join(args)} "
-                    f"{build.seconds:.1f} s")
-            result.mart_rows = _mart_rows(database)
-            changes = max(1, round(plan.conversations * CHANGE_FRACTION / 2))
-            for round_no in range(plan.incremental_rounds):
-                moment = now - spacing * (plan.incremental_rounds - 1 - round_no)
-                result.batches.append(filler.change_batch(conn, changes, changes, moment))
-                build = session.invoke(["build"])
-                result.incremental_runs.append(build)
-                result.incremental.add(build.seconds)
-                log(f"   +{2 * changes:,} rows, incremental dbt build {build.seconds:.1f} s")
-        finally:
-            conn.close()
+        result.empty_bytes = sampler.peak
+        with stopwatch() as elapsed:
+            filler.prepare(database, source.truth)
+            result.fill = filler.fill(database, plan.conversations)
+        result.fill_seconds = elapsed()
+        log(f"   filled {plan.conversations:,} conversations "
+            f"({result.fill.conversation_rows:,} rows) in {result.fill_seconds:.0f} s")
+        result.lake_bytes = database_size(database)
+        session = DbtSession(database, Path(tmp))
+        chain: set[str] = set()
+        for round_no in range(plan.full_rounds):
+            with sampler.paused():
+                floor = run_floor(database)
+                drop_floor(database)
+            result.floor_runs.append(floor)
+            result.floor.add(floor.seconds)
+            args = ["build"] if round_no == 0 else ["build", "--full-refresh"]
+            build = session.invoke(args)
+            result.full_runs.append(build)
+            result.full.add(build.seconds)
+            result.full_over_floor.add(ratio(build.seconds, floor.seconds))
+            chain = chain or upstream_models(session.manifest(), CONTRACT_MARTS, MARTS_SCHEMA)
+            chain_seconds = sum(n.seconds for n in build.nodes if n.unique_id in chain)
+            result.chain_over_floor.add(ratio(chain_seconds, floor.seconds))
+            log(f"   floor {floor.seconds:.1f} s, dbt {' '.join(args)} "
+                f"{build.seconds:.1f} s")
+        result.mart_rows = _mart_rows(database)
+        changes = max(1, round(plan.conversations * CHANGE_FRACTION / 2))
+        for round_no in range(plan.incremental_rounds):
+            moment = now - spacing * (plan.incremental_rounds - 1 - round_no)
+            result.batches.append(filler.change_batch(database, changes, changes, moment))
+            build = session.invoke(["build"])
+            result.incremental_runs.append(build)
+            result.incremental.add(build.seconds)
+            log(f"   +{2 * changes:,} rows, incremental dbt build {build.seconds:.1f} s")
         result.peak_bytes = sampler.peak
     return result
 

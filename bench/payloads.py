@@ -142,9 +142,29 @@ def build_template(payload: Mapping[str, Any]) -> Template:
     return Template(tuple(literals), tuple(ordered), str(payload.get("status")), len(threads))
 
 
+def check_template(template: Template, payload: Mapping[str, Any]) -> None:
+    """Render a copy and make sure it is the payload with only the planned changes.
+
+    Cheap insurance that the slot surgery on the serialised text kept valid JSON.
+    """
+    import json
+
+    text = template.render(7, 8, 900, -1, template.status, DayText())
+    copy = json.loads(text.replace("\\\\", "\\"))
+    threads = copy.get("_embedded", {}).get("threads") or []
+    if (copy.get("id"), copy.get("number")) != (7, 8) or set(copy) != set(payload) \
+            or [t.get("id") for t in threads] != [900 + i for i in range(len(threads))]:
+        raise ValueError(f"payload template of conversation {payload.get('id')} is broken")
+
+
 def build_templates(payloads: Iterable[Mapping[str, Any]]) -> list[Template]:
     """Templates of every payload, in a stable order (by conversation id)."""
-    return [build_template(p) for p in sorted(payloads, key=lambda p: p["id"])]
+    templates = []
+    for payload in sorted(payloads, key=lambda p: p["id"]):
+        template = build_template(payload)
+        check_template(template, payload)
+        templates.append(template)
+    return templates
 
 
 def day_number(moment: datetime) -> int:

@@ -1,0 +1,250 @@
+"""The loader against the sandbox API: budget use, speed and memory of real runs.
+
+The loader runs as it does in production, as a subprocess (``python -m loader run``)
+talking HTTP to a sandbox account, writing a throwaway lake. Three measurements:
+
+* speed, limit off: conversations per second end to end (process start to exit),
+  against a bare sequential client that only pages through the same listing
+  (``embed=threads``, no storage): how fast the sandbox can hand them out;
+* memory: the child's peak RSS (``wait4``) at two backfill sizes, 4x apart;
+* budget, 400 requests/minute: a sustained backfill sized from the speed runs to
+  take a couple of minutes; requests per minute from the sandbox's request log
+  (every complete minute, median) against the budget, and the 429s received.
+
+Each run is checked against the sandbox's ground truth (every conversation in the
+lake), so a fast loader that drops data does not get a figure.
+"""
+
+from __future__ import annotations
+
+import math
+import os
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import httpx
+
+from bench.config import BenchConfig
+from bench.measure import Samples, ratio, stopwatch
+from bench.pg import throwaway_database
+from bench.report import BenchResult, Figure
+from loader.database import Database
+from loader.schema import DEFAULT_RAW_SCHEMA
+
+BUDGET = 400  # requests per minute, the figure Help Scout accounts see most
+START = "2025-01-01"
+TOKEN_PATH = "/v2/oauth2/token"
+
+
+class LoaderFailed(RuntimeError):
+    """The loader exited non-zero or left conversations out."""
+
+
+@dataclass
+class LoaderRun:
+    account: int  # conversations in the sandbox account
+    seconds: float
+    peak_rss_mb: float
+    api_requests: int
+    rate_limited: int
+    request_times: list[float] = field(default_factory=list)
+
+    @property
+    def conversations_per_s(self) -> float:
+        return ratio(self.account, self.seconds)
+
+
+def _loader_env(database: Database, sandbox) -> dict[str, str]:
+    env = {k: v for k, v in os.environ.items()
+           if not k.startswith("PG") and k != "HELPSCOUT_DATABASE_URL"}
+    env.update(database.libpq_env())
+    env["HELPSCOUT_APP_ID"] = sandbox.client_id
+    env["HELPSCOUT_APP_SECRET"] = sandbox.client_secret
+    return env
+
+
+def loader_command(sandbox) -> list[str]:
+    return [sys.executable, "-m", "loader", "run", "--since", START,
+            "--api-url", sandbox.base_url, "--token-url", sandbox.token_url, "--lag", "0s"]
+
+
+def _api_times(sandbox, since: float) -> list[float]:
+    return sorted(r.at for r in sandbox.request_log
+                  if r.at >= since and r.path.startswith("/v2/") and r.path != TOKEN_PATH)
+
+
+def run_loader(sandbox, database: Database) -> LoaderRun:
+    """One ``loader run`` backfill into ``database``; peak RSS from ``wait4``."""
+    before = sandbox.stats()
+    started = time.time()
+    with tempfile.TemporaryFile() as out, stopwatch() as elapsed:
+        proc = subprocess.Popen(loader_command(sandbox), env=_loader_env(database, sandbox),
+                                stdout=out, stderr=subprocess.STDOUT, cwd=Path.cwd())
+        _, status, usage = os.wait4(proc.pid, 0)
+        proc.returncode = os.waitstatus_to_exitcode(status)
+        seconds = elapsed()
+        if proc.returncode:
+            out.seek(0)
+            tail = out.read().decode("utf-8", "replace").strip().splitlines()[-1:] or [""]
+            raise LoaderFailed(f"loader exited {proc.returncode}: {tail[0][:300]}")
+    after = sandbox.stats()
+    _check_complete(database, sandbox)
+    return LoaderRun(
+        account=after["conversations"],
+        seconds=seconds,
+        peak_rss_mb=usage.ru_maxrss / 1024,  # kilobytes on Linux
+        api_requests=after["requests"] - before["requests"],
+        rate_limited=after["rate_limited"] - before["rate_limited"],
+        request_times=_api_times(sandbox, started),
+    )
+
+
+def _check_complete(database: Database, sandbox) -> None:
+    expected = set(sandbox.truth().conversations)
+    conn = database.connect()
+    try:
+        with conn.cursor() as cur:
+            cur.execute(f"select distinct entity_id from {DEFAULT_RAW_SCHEMA}.conversations")
+            loaded = {row[0] for row in cur.fetchall()}
+    finally:
+        conn.close()
+    missing = expected - loaded
+    if missing:
+        raise LoaderFailed(f"{len(missing)} of {len(expected)} conversations missing from "
+                           "the lake after the run")
+
+
+def bare_fetch(sandbox) -> float:
+    """Seconds for one client to page through every conversation with threads embedded."""
+    with httpx.Client(timeout=60) as client, stopwatch() as elapsed:
+        token = client.post(sandbox.token_url, data={
+            "grant_type": "client_credentials", "client_id": sandbox.client_id,
+            "client_secret": sandbox.client_secret}).json()["access_token"]
+        headers = {"Authorization": f"Bearer {token}"}
+        url: str | None = f"{sandbox.base_url}/conversations?status=all&embed=threads"
+        seen = 0
+        while url:
+            page = client.get(url, headers=headers)
+            page.raise_for_status()
+            body = page.json()
+            seen += len(body.get("_embedded", {}).get("conversations", []))
+            url = body.get("_links", {}).get("next", {}).get("href")
+        return elapsed()
+
+
+def per_minute(times: Sequence[float]) -> tuple[list[int], float]:
+    """Requests in each complete minute from the first request, and the mean rate/min."""
+    if len(times) < 2:
+        return [], float("nan")
+    first, last = times[0], times[-1]
+    minutes = int((last - first) // 60)
+    counts = [sum(1 for t in times if first + 60 * k <= t < first + 60 * (k + 1))
+              for k in range(minutes)]
+    return counts, (len(times) - 1) / (last - first) * 60
+
+
+@dataclass
+class SpeedResult:
+    small: int
+    large: int
+    runs: list[LoaderRun] = field(default_factory=list)
+    bare: Samples = field(default_factory=lambda: Samples("s"))
+
+    def of(self, size: int) -> list[LoaderRun]:
+        return [r for r in self.runs if r.account == size]
+
+    @property
+    def requests_per_conversation(self) -> float:
+        large = self.of(self.large)
+        return statistics.median(r.api_requests / r.account for r in large)
+
+
+def measure_speed(config: BenchConfig, rounds: int = 2) -> SpeedResult:
+    """Backfills of two account sizes, limit off, alternating; and the bare client."""
+    from sandbox import Sandbox
+
+    small = config.size(2_500, 200)
+    large = 4 * small
+    with Sandbox(size=small, seed=config.seed, start=START, rate_limit=0) as sb_small, \
+            Sandbox(size=large, seed=config.seed + 1, start=START, rate_limit=0) as sb_large:
+        result = SpeedResult(sb_small.stats()["conversations"],
+                             sb_large.stats()["conversations"])
+        bare_fetch(sb_large)  # warm the sandbox's render cache: time the loader, not it
+        bare_fetch(sb_small)
+        for _ in range(rounds):
+            result.bare.add(bare_fetch(sb_large))
+            for sandbox in (sb_small, sb_large):
+                with throwaway_database("loader") as database:
+                    result.runs.append(run_loader(sandbox, database))
+    return result
+
+
+def measure_budget(config: BenchConfig, requests_per_conversation: float) -> tuple[LoaderRun,
+                                                                                      int]:
+    """A rate-limited backfill sized to take ``150 s x scale`` at the budget."""
+    from sandbox import Sandbox
+
+    seconds = config.size(150, 30)
+    size = max(50, math.ceil(BUDGET * seconds / 60 / max(requests_per_conversation, 1e-3)))
+    with Sandbox(size=size, seed=config.seed + 2, start=START, rate_limit=BUDGET) as sandbox, \
+            throwaway_database("loader_budget") as database:
+        return run_loader(sandbox, database), seconds
+
+
+def run(config: BenchConfig) -> BenchResult:
+    speed = measure_speed(config)
+    budget_run, planned = measure_budget(config, speed.requests_per_conversation)
+    minutes, mean_rate = per_minute(budget_run.request_times)
+    minute_rate = statistics.median(minutes) if minutes else mean_rate
+    large_runs = speed.of(speed.large)
+    small_rss = statistics.median(r.peak_rss_mb for r in speed.of(speed.small))
+    large_rss = statistics.median(r.peak_rss_mb for r in large_runs)
+    loader_rate = statistics.median(r.conversations_per_s for r in large_runs)
+    bare_rate = ratio(speed.large, speed.bare.median)
+    return BenchResult(
+        name="loader_api",
+        figures=[
+            Figure.against(f"requests/min at a {BUDGET}/min budget", minute_rate, "req/min"),
+            Figure.against("share of the budget used", ratio(minute_rate, BUDGET) * 100, "%",
+                           at_least=95),
+            Figure.against("429s received (rate-limited run)", budget_run.rate_limited, "",
+                           at_most=0),
+            Figure.against("conversations/s, limit off", loader_rate, "conv/s"),
+            Figure.against("loader / bare sequential client (limit off)",
+                           ratio(loader_rate, bare_rate), "x",
+                           note="the bare client only pages the listing and stores nothing"),
+            Figure.against(f"peak RSS, {speed.small:,}-conversation backfill", small_rss, "MB"),
+            Figure.against(f"peak RSS, {speed.large:,}-conversation backfill", large_rss, "MB"),
+            Figure.against("peak RSS growth for a 4x larger backfill", ratio(large_rss, small_rss),
+                           "x", at_most=1.1),
+        ],
+        details={
+            "budget_run": {
+                "account_conversations": budget_run.account,
+                "planned_seconds": planned,
+                "seconds": round(budget_run.seconds, 1),
+                "api_requests": budget_run.api_requests,
+                "rate_limited": budget_run.rate_limited,
+                "requests_per_complete_minute": minutes,
+                "mean_requests_per_min_first_to_last": mean_rate,
+            },
+            "speed_runs": [_run_dict(r) for r in speed.runs],
+            "bare_client_s": speed.bare.as_dict(),
+            "bare_client_conversations_per_s": bare_rate,
+            "requests_per_conversation": speed.requests_per_conversation,
+        },
+    )
+
+
+def _run_dict(run: LoaderRun) -> dict[str, Any]:
+    return {"account_conversations": run.account, "seconds": round(run.seconds, 2),
+            "conversations_per_s": round(run.conversations_per_s, 1),
+            "peak_rss_mb": round(run.peak_rss_mb, 1), "api_requests": run.api_requests,
+            "rate_limited": run.rate_limited}
