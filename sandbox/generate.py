@@ -14,6 +14,7 @@ import calendar
 import random
 from dataclasses import dataclass
 from datetime import datetime, timezone
+from itertools import accumulate
 
 from sandbox import vocabulary as vocab
 from sandbox.account import Account
@@ -77,6 +78,7 @@ class _Generator:
         self.user_ids: list[int] = []
         self.customer_ids: list[int] = []
         self.internal_customers: list[int] = []
+        self.dominant_mailbox = 0
 
     # -- people, mailboxes, tags -------------------------------------------------------
     def people(self) -> None:
@@ -125,6 +127,7 @@ class _Generator:
                 folder_id += rng.randrange(1, 9)
                 folders[ftype] = folder_id
             email = f"{_ascii(name.split()[0]).lower()}{i}@{self.spec.internal_domain}"
+            self.dominant_mailbox = self.dominant_mailbox or mid
             acc.mailboxes[mid] = Mailbox(mid, name, slug, email, created, created + 40 * DAY,
                                          folders)
 
@@ -166,9 +169,9 @@ class _Generator:
         plans.sort(key=lambda p: p[0])
         slow = set(rng.sample(range(len(plans)), min(len(plans), 3 + spec.size // 300)))
         tag_ids = list(acc.tags)
-        tag_weights = [1 / (i + 1) for i in range(len(tag_ids))]
+        tag_weights = list(accumulate(1 / (i + 1) for i in range(len(tag_ids))))
         mailbox_ids = list(acc.mailboxes)
-        mailbox_weights = [share for _, share in vocab.MAILBOXES]
+        mailbox_weights = list(accumulate(share for _, share in vocab.MAILBOXES))
         all_threads: list[Thread] = []
         cid = 40_000_000
         for number, (created, kind, campaign) in enumerate(plans, start=1000):
@@ -256,7 +259,7 @@ class _Generator:
         else:
             customer = rng.choice(self.customer_ids)
         mailbox = mailbox_ids[1] if kind == "wave" else rng.choices(
-            mailbox_ids, weights=mailbox_weights)[0]
+            mailbox_ids, cum_weights=mailbox_weights)[0]
         agent = rng.choice(listed_users)
         if rng.random() < 0.03:
             agent = self.user_ids[-1]  # a user who has since left
@@ -369,12 +372,12 @@ class _Generator:
             conv.tag_ids = [tag_ids[0]]
         elif rng.random() < 0.7:
             k = rng.choice((1, 1, 1, 2, 2, 3))
-            conv.tag_ids = list(dict.fromkeys(rng.choices(tag_ids, weights=tag_weights, k=k)))
+            conv.tag_ids = list(dict.fromkeys(rng.choices(tag_ids, cum_weights=tag_weights, k=k)))
         if rng.random() < 0.05:
             conv.cc = (f"copy{conv.number}@{rng.choice(vocab.CUSTOMER_DOMAINS)}",)
         if rng.random() < 0.01:
             conv.bcc = (f"archive@{self.spec.internal_domain}",)
-        if conv.mailbox_id == min(self.acc.mailboxes) and rng.random() < 0.4:
+        if conv.mailbox_id == self.dominant_mailbox and rng.random() < 0.4:
             conv.custom_fields = ((9001, "Contract number", f"CT-{rng.randrange(10**6):06d}"),)
         user_times = [t.created_at for t in conv.threads
                       if t.author_type == "user" and t.author_id != SYSTEM_CLOSER_ID]
