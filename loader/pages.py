@@ -106,7 +106,8 @@ def iter_pages(client: HelpScoutClient, path: str, params: Mapping[str, str] | N
         page = parse_page(response, key)
         tally.pages += 1
         yield page
-        if page.next_href is None:
+        # An empty page is past the end, whatever its links say (no endless paging).
+        if page.next_href is None or not page.items:
             return
         target = client.url(page.next_href)
         if str(target) in visited or len(visited) >= MAX_PAGES:

@@ -77,8 +77,11 @@ def reconcile(ex: Extraction, conn) -> ReconcileResult:
     result = ReconcileResult()
 
     def work(cur, tally: Tally) -> None:
-        known = known_conversations(cur, ex.schema)
+        # List first: the transaction (opened by the first statement) then stays short
+        # however long the sweep takes. A conversation loaded meanwhile is merely
+        # asked about once more.
         listed = listed_ids(ex, tally)
+        known = known_conversations(cur, ex.schema)
         result.known, result.listed = len(known), len(listed)
         tombstones: list[tuple[Any, ...]] = []
         for conversation_id in sorted(known - listed):
