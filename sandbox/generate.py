@@ -294,7 +294,7 @@ class _Generator:
         rng, now = self.rng, self.spec.now
         if slow:
             n = rng.randrange(42, 90)
-        elif kind in ("ooo",) or rng.random() < 0.25:
+        elif kind == "ooo" or rng.random() < 0.12:  # unanswered: thanks, auto-replies
             n = 1
         else:
             n = min(1 + int(rng.paretovariate(1.6)), 40)
