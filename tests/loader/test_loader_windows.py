@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import io
 from datetime import datetime, timedelta, timezone
 from itertools import pairwise
 
@@ -9,6 +10,7 @@ import pytest
 
 from loader.config import DEFAULT_SINCE, parse_datetime, parse_duration, parse_streams
 from loader.errors import BadDates, UnknownStream, UsageError
+from loader.progress import Progress
 from loader.ratelimit import Pacer, retry_after_seconds
 from loader.stats import Counters
 from loader.windows import ONE_SECOND, Window, WindowPlanner, run_span, watermark
@@ -147,3 +149,20 @@ def test_retry_after_headers():
     date = "Wed, 21 Oct 2015 07:28:10 GMT"
     now = datetime(2015, 10, 21, 7, 28, 0, tzinfo=timezone.utc).timestamp()
     assert retry_after_seconds({"Retry-After": date}, now=now) == 10
+
+
+def test_progress_bar_only_on_a_terminal():
+    class Terminal(io.StringIO):
+        def isatty(self) -> bool:
+            return True
+
+    counters = Counters()
+    quiet = io.StringIO()
+    Progress("conversations", 100, counters, stream=quiet).advance(50, 10)
+    assert quiet.getvalue() == ""
+    term = Terminal()
+    bar = Progress("conversations", 100, counters, stream=term)
+    bar.advance(25, 1000)
+    bar.close()
+    last = term.getvalue().split("\r")[-1]
+    assert "25.0%" in last and "1,000 rows" in last and "ETA" in last and last.endswith("\n")
