@@ -108,8 +108,10 @@ def built(request, lake, tmp_path_factory) -> Built:
         "kpi_include_system_closed": include_all,
     }
     work = tmp_path_factory.mktemp(f"dbt-{tz.replace('/', '-')}")
-    result = _dbt(["build", "--select", "+path:models/marts/kpi", "--vars",
-                   json.dumps(dbt_vars)], database, work)
+    # The KPI marts, what they are built on, and `mailboxes` for the report.
+    selection = ["+path:models/marts/kpi", "+mailboxes"]
+    result = _dbt(["build", "--select", *selection, "--vars", json.dumps(dbt_vars)],
+                  database, work)
     assert result.returncode == 0, result.stdout[-4000:]
     return Built(database, truth, settings, ref.conversations(truth, settings),
                  ref.Calendar(tz), pinned)
