@@ -1,0 +1,24 @@
+-- every thread of every conversation's latest copy is in the threads mart, under
+-- one of the conversations that hold it (ownership after merges loses nothing)
+with
+
+staged_threads as (
+
+    select
+        thread_id,
+        conversation_id
+    from {{ ref('stg_helpscout__threads') }}
+
+),
+
+final as (
+
+    select staged_threads.thread_id
+    from staged_threads
+    left join {{ ref('threads') }} as threads
+        on staged_threads.thread_id = threads.thread_id
+    where threads.thread_id is null
+
+)
+
+select * from final
