@@ -23,7 +23,7 @@ from typing import Any
 from loader.client import HelpScoutClient
 from loader.errors import ApiFailed, ApiUnreachable, CredentialsError, DatabaseUnavailable
 from loader.lake import LakeRow, copy_rows
-from loader.pages import Page, Tally, entity_id, iter_pages, scan
+from loader.pages import Page, Tally, entity_id, scan_listing
 from loader.progress import Progress
 from loader.windows import Window, WindowPlanner
 from loader.work import Extraction, Retreat
@@ -65,22 +65,17 @@ def fetch_threads(client: HelpScoutClient, conversation_id: int, tally: Tally,
                   max_rescans: int) -> list[dict[str, Any]] | None:
     """Every thread of a conversation (all pages), or None if it no longer exists."""
     path = f"conversations/{conversation_id}/threads"
-    first = client.get(path, accept=(200, 404))
-    tally.requests += 1
-    if first.status == 404:
-        return None
     threads: dict[int, dict[str, Any]] = {}
-    pending = [first]
-
-    def pages():
-        response = pending.pop() if pending else None
-        return iter_pages(client, path, None, "threads", tally, first=response)
 
     def keep(page: Page) -> None:
         for thread in page.items:
-            threads.setdefault(entity_id(thread, path), thread)
+            threads[entity_id(thread, path)] = thread  # first position, latest copy
 
-    if not scan(pages, keep, max_rescans=max_rescans, tally=tally, what=path):
+    stable = scan_listing(client, path, None, "threads", keep, tally=tally,
+                          max_rescans=max_rescans, missing_ok=True)
+    if stable is None:
+        return None
+    if not stable:
         raise ApiFailed(f"{path} kept shifting through {max_rescans} rescans")
     return list(threads.values())
 
@@ -215,11 +210,8 @@ class ConversationWindows:
                 ex.crash.page_written()
 
             what = f"conversations status={status} {window}"
-            stable = scan(
-                lambda p=params: iter_pages(ex.client, "conversations", p, "conversations",
-                                            tally),
-                write, max_rescans=ex.settings.max_rescans, tally=tally, what=what,
-            )
+            stable = scan_listing(ex.client, "conversations", params, "conversations", write,
+                                  tally=tally, max_rescans=ex.settings.max_rescans, what=what)
             if not stable:
                 if window.seconds > 1:
                     raise KeptShifting(what)
@@ -241,8 +233,8 @@ def load_listing(ex: Extraction, conn, stream: str) -> tuple[StreamResult, list[
             ids.extend(row.entity_id for row in rows)
             tally.rows += copy_rows(cur, stream, rows, run_id=ex.run_id, schema=ex.schema)
 
-        if not scan(lambda: iter_pages(ex.client, stream, None, stream, tally), write,
-                    max_rescans=ex.settings.max_rescans, tally=tally, what=stream):
+        if not scan_listing(ex.client, stream, None, stream, write, tally=tally,
+                            max_rescans=ex.settings.max_rescans):
             raise ApiFailed(f"the {stream} listing kept shifting while paged; run again")
 
     tally = ex.unit(conn, stream, work, request={"path": stream})
@@ -255,11 +247,6 @@ def load_folders(ex: Extraction, conn, mailbox_ids: list[int]) -> StreamResult:
     def work(cur, tally: Tally) -> None:
         for mailbox_id in mailbox_ids:
             path = f"mailboxes/{mailbox_id}/folders"
-            first = ex.client.get(path, accept=(200, 404))
-            tally.requests += 1
-            if first.status == 404:
-                continue
-            pending = [first]
 
             def write(page: Page, mailbox_id: int = mailbox_id, path: str = path) -> None:
                 rows = [LakeRow(entity_id(item, path), item, page.received_at, mailbox_id)
@@ -267,12 +254,9 @@ def load_folders(ex: Extraction, conn, mailbox_ids: list[int]) -> StreamResult:
                 tally.rows += copy_rows(cur, "folders", rows, run_id=ex.run_id,
                                         schema=ex.schema)
 
-            def pages(path: str = path, pending: list = pending):
-                first_page = pending.pop() if pending else None
-                return iter_pages(ex.client, path, None, "folders", tally, first=first_page)
-
-            if not scan(pages, write, max_rescans=ex.settings.max_rescans, tally=tally,
-                        what=path):
+            stable = scan_listing(ex.client, path, None, "folders", write, tally=tally,
+                                  max_rescans=ex.settings.max_rescans, missing_ok=True)
+            if stable is False:  # None: the mailbox went away meanwhile
                 raise ApiFailed(f"{path} kept shifting while paged; run again")
 
     tally = ex.unit(conn, "folders", work, request={"path": "mailboxes/{id}/folders",

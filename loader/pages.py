@@ -155,3 +155,22 @@ def scan(pages: Callable[[], Iterator[Page]], on_page: Callable[[Page], None], *
             log.info("%s shifted while paged (totals %s, %d distinct ids); rescanning",
                      what, sorted(set(state.totals)), len(state.ids))
     return False
+
+
+def scan_listing(client: HelpScoutClient, path: str, params: Mapping[str, str] | None, key: str,
+                 on_page: Callable[[Page], None], *, tally: Tally, max_rescans: int,
+                 what: str | None = None, missing_ok: bool = False) -> bool | None:
+    """:func:`scan` over every page of ``path``; None if ``missing_ok`` and it answers 404."""
+    pending = []
+    if missing_ok:
+        first = client.get(path, params, accept=(200, 404))
+        tally.requests += 1
+        if first.status == 404:
+            return None
+        pending.append(first)
+
+    def pages() -> Iterator[Page]:
+        return iter_pages(client, path, params, key, tally,
+                          first=pending.pop() if pending else None)
+
+    return scan(pages, on_page, max_rescans=max_rescans, tally=tally, what=what or path)
