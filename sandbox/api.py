@@ -73,6 +73,20 @@ class Api:
         self._stats_lock = threading.Lock()
         self._tag_counts: tuple[int, dict[int, int]] = (-1, {})
 
+    def count(self, name: str) -> int:
+        """Add one to a counter; returns its new value."""
+        with self._stats_lock:
+            self.stats[name] += 1
+            return int(self.stats[name])
+
+    def stats_snapshot(self) -> dict[str, Any]:
+        with self._stats_lock:
+            return {**self.stats, "by_status": dict(self.stats["by_status"])}
+
+    def log_snapshot(self) -> list[RequestRecord]:
+        with self._stats_lock:
+            return list(self.request_log)
+
     # -- entry point ---------------------------------------------------------------------------
     def handle(self, method: str, path: str, query: str, headers: dict[str, str],
                body: bytes) -> Response:
@@ -216,10 +230,7 @@ class Api:
         links = hal_links(f"{self.sb.base_url}/conversations", pairs, page, info["totalPages"])
         body = b"".join((b'{"_embedded":{"conversations":[', b",".join(frags), b']},"_links":',
                          dumps(links), b',"page":', dumps(info), b"}"))
-        with self._stats_lock:
-            self.stats["list_pages"] += 1
-            served = self.stats["list_pages"]
-        self.sb.after_list_page(served)
+        self.sb.after_list_page(self.count("list_pages"))
         return Response(200, body, {"Content-Type": "application/hal+json"})
 
     def _conversation(self, cid: int, params: dict[str, str]) -> Response:

@@ -187,8 +187,7 @@ class Sandbox:
                 if change is not None:
                     self._forget(change)
                     self.changes_applied[change["kind"]] += 1
-            with self.api._stats_lock:
-                self.api.stats["paging_changes"] += 1
+            self.api.count("paging_changes")
         if self.on_list_page is not None:
             self.on_list_page(self, served)
 
@@ -229,12 +228,10 @@ class Sandbox:
     # -- observation -------------------------------------------------------------------------
     @property
     def request_log(self) -> list[RequestRecord]:
-        with self.api._stats_lock:
-            return list(self.api.request_log)
+        return self.api.log_snapshot()
 
     def stats(self) -> dict[str, Any]:
-        with self.api._stats_lock:
-            out = {**self.api.stats, "by_status": dict(self.api.stats["by_status"])}
+        out = self.api.stats_snapshot()
         out["faults"] = dict(self.faults.counts)
         out["tokens_issued"] = self.tokens.issued
         out["changes"] = dict(self.changes_applied)
