@@ -29,6 +29,7 @@ from sandbox.model import (
     User,
 )
 
+AI_USER_ID = 2
 HOUR = 3600
 DAY = 86400
 FOLDER_TYPES = ("open", "mytickets", "assigned", "closed", "spam", "drafts")
@@ -86,6 +87,9 @@ class _Generator:
         before = spec.start - 400 * DAY
         closer = Person(SYSTEM_CLOSER_ID, "Help Scout", "", SYSTEM_CLOSER_EMAIL)
         acc.users[SYSTEM_CLOSER_ID] = User(closer, "user", "UTC", before, before, listed=False)
+        # An AI "system user": writes some replies as type user, never listed by /v2/users.
+        bot = Person(AI_USER_ID, "AI", "Answers", None)
+        acc.users[AI_USER_ID] = User(bot, "user", "UTC", before, before, listed=False)
         roles = ("owner", "admin") + ("user",) * spec.n_users
         for i in range(spec.n_users + 1):
             uid = 120_000 + i * 7 + rng.randrange(5)
@@ -312,13 +316,18 @@ class _Generator:
             ts += 60 + int(rng.expovariate(1 / mean_gap))
             if ts > now:
                 break
-            if rng.random() < 0.1:
+            roll = rng.random()
+            if roll < 0.1:
                 threads.append(Thread(0, "note", ts, "user", agent))
+                continue
+            if roll < 0.11:  # forwarded to a third party: not a reply
+                threads.append(Thread(0, "forwardparent", ts, "user", agent))
                 continue
             if from_customer:
                 ttype = "message" if rng.random() < 0.07 else "reply"
+                author = AI_USER_ID if rng.random() < 0.03 else agent
                 opened = ts + rng.randrange(60, DAY) if rng.random() < 0.5 else None
-                threads.append(Thread(0, ttype, ts, "user", agent,
+                threads.append(Thread(0, ttype, ts, "user", author,
                                       opened_at=opened if opened and opened <= now else None))
             else:
                 threads.append(Thread(0, "customer", ts, "customer", customer))

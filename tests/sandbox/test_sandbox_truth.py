@@ -166,7 +166,11 @@ def test_planted_traps(big_truth: GroundTruth) -> None:
     assert max(counts) > 60 and sum(1 for n in counts if n <= 2) > len(convs) / 10
     assert sum(1 for n in counts if n > 20) < len(convs) / 20  # a long tail, not the bulk
     types = Counter(t["type"] for c in convs for t in c["_embedded"]["threads"])
-    assert {"customer", "reply", "message", "note", "lineitem"} <= set(types)
+    assert {"customer", "reply", "message", "note", "lineitem", "forwardparent"} <= set(types)
+    unlisted_authors = {t["createdBy"]["id"] for c in convs for t in c["_embedded"]["threads"]
+                        if t["type"] in ("reply", "message") and t["createdBy"]["type"] == "user"
+                        } - set(big_truth.users)
+    assert unlisted_authors, "AI system users and departed users write replies too"
     assert any(c["customFields"] for c in convs) and any(c["cc"] for c in convs)
     assert any(c["userUpdatedAt"] < big_truth.modified_at[c["id"]].strftime(
         "%Y-%m-%dT%H:%M:%SZ") and c["userUpdatedAt"] >= max(
