@@ -39,6 +39,7 @@ class ReconcileResult:
     deleted: int = 0
     merged: int = 0
     still_there: int = 0
+    rows: int = 0  # tombstones and fresh copies written
 
 
 def known_conversations(cursor, schema: str) -> set[int]:
@@ -112,8 +113,9 @@ def reconcile(ex: Extraction, conn) -> ReconcileResult:
             ).format(sql.Identifier(ex.schema)).as_string(cur), tombstones)
             tally.rows += len(tombstones)
 
-    ex.unit(conn, "reconcile", work,
-            request={"path": "conversations", "statuses": list(CONVERSATION_STATUSES),
-                     "sortField": "createdAt"})
+    tally = ex.unit(conn, "reconcile", work,
+                    request={"path": "conversations", "statuses": list(CONVERSATION_STATUSES),
+                             "sortField": "createdAt"})
+    result.rows = tally.rows
     return result
 

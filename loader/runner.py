@@ -65,7 +65,7 @@ class RunReport:
 
     @property
     def rows(self) -> int:
-        return sum(s.rows for s in self.streams)
+        return sum(s.rows for s in self.streams) + (self.reconcile.rows if self.reconcile else 0)
 
     def summary(self) -> str:
         if self.skipped:
