@@ -14,6 +14,9 @@ from bench.measure import stopwatch
 from loader.database import Database
 from loader.dbt_runner import run_dbt
 
+TEST_TYPES = ("test", "unit_test")
+_ANSI = re.compile(r"\x1b\[[0-9;]*m")
+
 
 class DbtFailed(RuntimeError):
     """A model did not build: timing it would be meaningless."""
@@ -34,11 +37,11 @@ class DbtRun:
     seconds: float  # wall clock of the whole invocation, startup included
     nodes: list[NodeTime] = field(default_factory=list)
 
-    def total(self, resource_type: str) -> float:
-        return sum(n.seconds for n in self.nodes if n.resource_type == resource_type)
+    def total(self, *resource_types: str) -> float:
+        return sum(n.seconds for n in self.nodes if n.resource_type in resource_types)
 
     def failed_tests(self) -> list[str]:
-        return [n.unique_id for n in self.nodes if n.resource_type == "test"
+        return [n.unique_id for n in self.nodes if n.resource_type in TEST_TYPES
                 and n.status in ("fail", "error")]
 
     def top(self, count: int = 8) -> list[dict[str, Any]]:
@@ -64,9 +67,11 @@ class DbtSession:
         with stopwatch() as elapsed:
             proc = run_dbt(list(args), self.database, env=self.env, capture=True)
         run = DbtRun(tuple(args), elapsed(), self._node_times() if args[0] != "parse" else [])
-        broken = [n for n in run.nodes if n.resource_type != "test"
-                  and n.status not in ("success", "skipped", "pass")]
-        if proc.returncode and (broken or not run.nodes):
+        # A failing data or unit test is reported, not fatal; but a model that
+        # errored or was skipped after one would make the timing meaningless.
+        broken = [n for n in run.nodes if n.resource_type not in TEST_TYPES
+                  and n.status not in ("success", "pass")]
+        if broken or (proc.returncode and not run.nodes):
             why = (f"{broken[0].unique_id}: {broken[0].message}" if broken
                    else _last_error(proc.stdout + proc.stderr))
             raise DbtFailed(f"dbt {' '.join(args)} failed: {' '.join(why.split())[:400]}")
@@ -79,7 +84,8 @@ class DbtSession:
         data = json.loads(path.read_text())
         return [
             NodeTime(r["unique_id"], r["unique_id"].split(".", 1)[0], r["status"],
-                     float(r.get("execution_time") or 0.0), str(r.get("message") or ""))
+                     float(r.get("execution_time") or 0.0),
+                     _ANSI.sub("", str(r.get("message") or "")))
             for r in data.get("results", [])
         ]
 
@@ -89,7 +95,7 @@ class DbtSession:
 
 def _last_error(output: str) -> str:
     """The first error line dbt printed and the two after it (the reason)."""
-    lines = [line.strip() for line in re.sub(r"\x1b\[[0-9;]*m", "", output).splitlines()
+    lines = [line.strip() for line in _ANSI.sub("", output).splitlines()
              if line.strip()]
     for index, line in enumerate(lines):
         if "error" in line.lower():
