@@ -83,18 +83,26 @@ class Account:
         if pos < len(index) and index[pos] == key:
             del index[pos]
 
-    def ids_modified_between(self, low: int | None, high: int | None) -> list[int]:
-        """Ids with low <= modifiedAt <= high (None = open bound)."""
-        return self._between(self._mod_index, low, high)
+    def ids_between(self, field: str, low: int | None, high: int | None) -> list[int]:
+        """Ids with low <= field <= high (None = open bound), ordered by (field, id);
+        ``field`` is ``modifiedAt`` or ``createdAt``."""
+        index = self._index(field)
+        start, stop = self._span(index, low, high)
+        return [cid for _, cid in index[start:stop]]
 
-    def ids_created_between(self, low: int | None, high: int | None) -> list[int]:
-        return self._between(self._created_index, low, high)
+    def count_between(self, field: str, low: int | None, high: int | None) -> int:
+        start, stop = self._span(self._index(field), low, high)
+        return stop - start
+
+    def _index(self, field: str) -> list[tuple[int, int]]:
+        return self._mod_index if field == "modifiedAt" else self._created_index
 
     @staticmethod
-    def _between(index: list[tuple[int, int]], low: int | None, high: int | None) -> list[int]:
+    def _span(index: list[tuple[int, int]], low: int | None,
+              high: int | None) -> tuple[int, int]:
         start = 0 if low is None else bisect_left(index, (low, -1))
         stop = len(index) if high is None else bisect_left(index, (high + 1, -1))
-        return [cid for _, cid in index[start:stop]]
+        return start, stop
 
     def person(self, kind: str, pid: int) -> Person:
         """The customer or user ``pid`` (users include unlisted ones and the closer)."""

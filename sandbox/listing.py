@@ -200,21 +200,26 @@ class ListingEngine:
             self._cache.popitem(last=False)
         return ids
 
-    def _candidates(self, listing: Listing) -> list[Conversation]:
+    def _candidates(self, listing: Listing) -> tuple[list[Conversation], bool]:
+        """Conversations that may match, narrowed by the smaller of the modifiedAt and
+        createdAt index spans; True when they already come in the requested order
+        (ascending by (field, id); descending is a reversal)."""
         acc = self.acc
-        ids: list[int] | None = None
+        bounds = {"modifiedAt": (None, None), "createdAt": (None, None)}
         for field, low, high in listing.ranges:
-            if field == "modifiedAt":
-                ids = acc.ids_modified_between(low, high)
-                break
-            if field == "createdAt":
-                ids = acc.ids_created_between(low, high)
-                break
-        if ids is None and listing.modified_since is not None:
-            ids = acc.ids_modified_between(listing.modified_since + 1, None)
-        if ids is None:
-            return list(acc.conversations.values())
-        return [acc.conversations[i] for i in ids]
+            if field in bounds:
+                bounds[field] = (low, high)
+        if listing.modified_since is not None:
+            low, high = bounds["modifiedAt"]
+            since = listing.modified_since + 1
+            bounds["modifiedAt"] = (since if low is None else max(low, since), high)
+        sizes = {field: acc.count_between(field, *span) for field, span in bounds.items()}
+        best = min(sizes, key=lambda f: (sizes[f], f != listing.sort_field))
+        if sizes[best] == len(acc.conversations) and listing.sort_field not in bounds:
+            return list(acc.conversations.values()), False
+        convs = acc.conversations
+        ids = acc.ids_between(best, *bounds[best])
+        return [convs[i] for i in ids], best == listing.sort_field
 
     def _compute(self, listing: Listing) -> list[int]:
         acc = self.acc
@@ -224,7 +229,8 @@ class ListingEngine:
                        if t.name.lower() in listing.tags or t.slug in listing.tags
                        or str(t.id) in listing.tags}
         out = []
-        for conv in self._candidates(listing):
+        candidates, ordered = self._candidates(listing)
+        for conv in candidates:
             if conv.status not in listing.statuses:
                 continue
             if listing.mailboxes is not None and conv.mailbox_id not in listing.mailboxes:
@@ -246,9 +252,13 @@ class ListingEngine:
             if not all(self._equals(conv, f, v) for f, v in listing.equals):
                 continue
             out.append(conv)
-        key = self._sort_key(listing.sort_field)
-        out.sort(key=lambda c: (key(c), c.id), reverse=listing.descending)
-        return [c.id for c in out]
+        if not ordered:
+            key = self._sort_key(listing.sort_field)
+            out.sort(key=lambda c: (key(c), c.id))
+        ids = [c.id for c in out]
+        if listing.descending:
+            ids.reverse()
+        return ids
 
     def _sort_key(self, field: str):
         if field == "customerEmail":

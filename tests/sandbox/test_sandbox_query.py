@@ -121,3 +121,26 @@ def test_windows_of_an_hour_partition_the_account(sandbox: Sandbox,
     expected = sorted(c for c, m in truth.modified_at.items()
                       if m >= start.replace(minute=0, second=0))
     assert sorted(seen) == expected
+
+
+def test_sort_orders_with_and_without_ranges(sandbox: Sandbox, client: httpx.Client) -> None:
+    truth = sandbox.truth()
+    convs = {cid: c for cid, c in truth.conversations.items() if c["status"] != "spam"}
+    mods = sorted(truth.modified_at[cid] for cid in convs)
+    low, high = mods[len(mods) // 5], mods[4 * len(mods) // 5]
+    keys = {
+        "createdAt": lambda cid: (convs[cid]["createdAt"], cid),
+        "modifiedAt": lambda cid: (truth.modified_at[cid], cid),
+        "number": lambda cid: (convs[cid]["number"], cid),
+    }
+    for query in (None, f"(modifiedAt:[{_z(low)} TO {_z(high)}])"):
+        wanted = [cid for cid in convs
+                  if query is None or low <= truth.modified_at[cid] <= high]
+        for field, key in keys.items():
+            for order in ("asc", "desc"):
+                params = {"status": "all", "sortField": field, "sortOrder": order}
+                if query:
+                    params["query"] = query
+                got = [c["id"] for c in all_pages(client, "/conversations", "conversations",
+                                                  **params)]
+                assert got == sorted(wanted, key=key, reverse=order == "desc"), params
