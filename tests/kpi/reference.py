@@ -46,7 +46,9 @@ class Conversation:
     id: int
     mailbox_id: int
     status: str
+    subject: str | None
     subject_normalized: str | None
+    tag_ids: tuple[int, ...]
     created_at: datetime
     closed_at: datetime | None
     first_response_at: datetime | None
@@ -137,7 +139,9 @@ def conversations(truth: Any, settings: KpiSettings) -> list[Conversation]:
                 id=payload["id"],
                 mailbox_id=payload["mailboxId"],
                 status=payload["status"],
+                subject=payload.get("subject"),
                 subject_normalized=normalize_subject(payload.get("subject")),
+                tag_ids=tuple(sorted({t["id"] for t in payload.get("tags") or []})),
                 created_at=created_at,
                 closed_at=parse_ts(payload.get("closedAt")),
                 first_response_at=None if started_by_user or not answered else min(answered),
@@ -285,3 +289,19 @@ def received_by_mailbox(
 ) -> Counter:
     """mailbox id -> conversations received in the week."""
     return Counter(c.mailbox_id for c in convs if cal.week(c.created_at) == week_start)
+
+
+def received_by_tag_week(convs: Iterable[Conversation], cal: Calendar) -> Counter:
+    """(tag id, week) -> conversations carrying the tag now, received in the week."""
+    return Counter((tag_id, cal.week(c.created_at)) for c in convs for tag_id in c.tag_ids)
+
+
+def auto_replies_by_day(
+    convs: Iterable[Conversation], cal: Calendar, patterns: Iterable[str]
+) -> Counter:
+    """day -> conversations whose subject matches any pattern, case-insensitively."""
+    compiled = [re.compile(p, re.IGNORECASE) for p in patterns]
+    return Counter(
+        cal.day(c.created_at) for c in convs
+        if c.subject is not None and any(p.search(c.subject) for p in compiled)
+    )

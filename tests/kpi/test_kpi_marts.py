@@ -1,8 +1,9 @@
 """The KPI marts against figures recomputed in Python from the sandbox's ground truth.
 
 One small account (fixed seed, fixed history window) is put in a lake straight
-from the truth, the dbt project is built on it once per reporting time zone, and
-the marts are compared with :mod:`tests.kpi.reference`, which reads the truth's
+from the truth, the marts the KPI marts read are built on it once, the KPI marts
+(with their dbt tests) once per configuration of ``BUILDS``, and they are compared
+with :mod:`tests.kpi.reference`, which reads the truth's
 API JSON and applies the contract's definitions itself. Two conversations are
 moved to 23:30 UTC first, on a winter and on a summer day, so that a reporting
 zone east of UTC must put them on the next local day.
@@ -18,10 +19,11 @@ from decimal import Decimal
 from pathlib import Path
 
 import pytest
+import yaml
 
 from loader import report
 from loader.database import Database
-from loader.dbt_runner import run_dbt
+from loader.dbt_runner import DBT_PROJECT_DIR, run_dbt
 from sandbox import Sandbox
 from tests.kpi import reference as ref
 from tests.lakefill import fill_lake_from_truth
@@ -79,20 +81,41 @@ def _pin_near_midnight(truth) -> tuple[int, ...]:
     return tuple(pinned)
 
 
+@dataclass
+class Lake:
+    """The lake, filled once, with the marts the KPI marts read built on it once."""
+
+    database: Database
+    truth: object
+    pinned_ids: tuple[int, ...]
+
+
 @pytest.fixture(scope="module")
-def lake(module_pg_database: Database) -> tuple[Database, object, tuple[int, ...]]:
-    """The lake, filled once; each reporting zone rebuilds the marts on it."""
+def lake(module_pg_database: Database, tmp_path_factory) -> Lake:
     with Sandbox(size=800, seed=11, start="2025-01-01", now="2025-07-01", rate_limit=0) as sb:
         truth = sb.truth()
     pinned = _pin_near_midnight(truth)
     fill_lake_from_truth(module_pg_database, truth)
-    return module_pg_database, truth, pinned
+    # Everything the KPI marts are built on, and `mailboxes` for the report; the
+    # base marts' own tests run in their own suite. Their vars are the truth's.
+    dbt_vars = {
+        "internal_email_domains": list(truth.internal_domains),
+        "system_closer_emails": list(truth.system_closer_emails),
+    }
+    result = _dbt(
+        ["run", "--select", "+path:models/marts/kpi", "+mailboxes",
+         "--exclude", "path:models/marts/kpi", "--vars", json.dumps(dbt_vars)],
+        module_pg_database, tmp_path_factory.mktemp("dbt-base"),
+    )
+    assert result.returncode == 0, result.stdout[-4000:]
+    return Lake(module_pg_database, truth, pinned)
 
 
 @pytest.fixture(scope="module", params=BUILDS, ids=[tz for tz, _ in BUILDS])
-def built(request, lake, tmp_path_factory) -> Built:
+def built(request, lake: Lake, tmp_path_factory) -> Built:
+    """The KPI marts (and their dbt tests) built on the lake in one configuration."""
     tz, include_all = request.param
-    database, truth, pinned = lake
+    truth = lake.truth
     settings = ref.KpiSettings(
         timezone=tz,
         internal_domains=tuple(truth.internal_domains),
@@ -108,13 +131,11 @@ def built(request, lake, tmp_path_factory) -> Built:
         "kpi_include_system_closed": include_all,
     }
     work = tmp_path_factory.mktemp(f"dbt-{tz.replace('/', '-')}")
-    # The KPI marts, what they are built on, and `mailboxes` for the report.
-    selection = ["+path:models/marts/kpi", "+mailboxes"]
-    result = _dbt(["build", "--select", *selection, "--vars", json.dumps(dbt_vars)],
-                  database, work)
+    result = _dbt(["build", "--select", "path:models/marts/kpi", "--vars", json.dumps(dbt_vars)],
+                  lake.database, work)
     assert result.returncode == 0, result.stdout[-4000:]
-    return Built(database, truth, settings, ref.conversations(truth, settings),
-                 ref.Calendar(tz), pinned)
+    return Built(lake.database, truth, settings, ref.conversations(truth, settings),
+                 ref.Calendar(tz), lake.pinned_ids)
 
 
 def _dbt(args: list[str], database: Database, work: Path):
@@ -264,3 +285,24 @@ def test_report_shows_latest_complete_week_and_busiest_mailboxes(built: Built) -
     for line, (mailbox_id, count) in zip(rows, ranked, strict=True):
         assert line.startswith(names[mailbox_id])
         assert line[len(names[mailbox_id]):].split()[0] == str(count)
+
+
+def test_received_per_tag_week(built: Built) -> None:
+    expected = ref.received_by_tag_week(built.conversations, built.calendar)
+    rows = built.query(
+        "select tag_id, week_start, conversations_received from helpscout.tag_weekly"
+        " where conversations_received > 0"
+    )
+    assert {(t, w): n for t, w, n in rows} == dict(expected)
+
+
+def test_auto_replies_per_day(built: Built) -> None:
+    project = yaml.safe_load((DBT_PROJECT_DIR / "dbt_project.yml").read_text())
+    patterns = project["vars"]["auto_reply_subject_patterns"]
+    expected = ref.auto_replies_by_day(built.conversations, built.calendar, patterns)
+    assert expected, "the sandbox account should hold automatic replies"
+    rows = built.query(
+        "select date_day, auto_reply_conversations from helpscout.auto_replies_daily"
+        " where auto_reply_conversations > 0"
+    )
+    assert dict(rows) == dict(expected)
