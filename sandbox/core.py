@@ -154,13 +154,11 @@ class Sandbox:
         with self.account.lock:
             plan += [self.evolver.random_kind(weights or DEFAULT_WEIGHTS) for _ in range(steps)]
             for kind in plan:
-                change = self.evolver.apply(kind)
+                change = self._apply(kind)
                 if change is not None:
                     changes.append(change)
-                    self._forget(change)
             stamp = self.account.last_stamp
         counts = Counter(c["kind"] for c in changes)
-        self.changes_applied.update(counts)
         return {"stamp": iso(stamp), "applied": len(changes), "counts": dict(counts),
                 "changes": changes}
 
@@ -168,25 +166,22 @@ class Sandbox:
         """Apply one change of ``kind`` (see ``sandbox.evolve.DEFAULT_WEIGHTS``), to
         ``conversation_id`` if given; returns the change, or None when it does not apply
         (e.g. closing a closed conversation). Stamped with the wall clock."""
-        with self.account.lock:
-            change = self.evolver.apply(kind, conversation_id)
-            if change is not None:
-                self._forget(change)
-                self.changes_applied[kind] += 1
-        return change
+        return self._apply(kind, conversation_id)
 
-    def _forget(self, change: dict[str, Any]) -> None:
-        if change["kind"] in ("hard_delete", "merge"):
-            self.renderer.forget(change["conversation_id"])
+    def _apply(self, kind: str, target: int | None = None) -> dict[str, Any] | None:
+        with self.account.lock:
+            change = self.evolver.apply(kind, target)
+            if change is not None:
+                self.changes_applied[kind] += 1
+                if kind in ("hard_delete", "merge"):  # its cached JSON will never be asked for
+                    self.renderer.forget(change["conversation_id"])
+        return change
 
     def after_list_page(self, served: int) -> None:
         """Called after each conversations list page: the mid-paging change hook."""
         if self.mutate_during_paging and served % self.mutate_during_paging == 0:
             with self.account.lock:
-                change = self.evolver.apply(self.evolver.random_kind(self.paging_weights))
-                if change is not None:
-                    self._forget(change)
-                    self.changes_applied[change["kind"]] += 1
+                self._apply(self.evolver.random_kind(self.paging_weights))
             self.api.count("paging_changes")
         if self.on_list_page is not None:
             self.on_list_page(self, served)
