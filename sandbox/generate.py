@@ -403,7 +403,7 @@ class _Generator:
     def merges_and_deletes(self) -> None:
         rng, acc, now = self.rng, self.acc, self.spec.now
         ids = sorted(acc.conversations)
-        n = max(2, len(ids) // 250)
+        n = max(int(len(ids) >= 50), len(ids) // 250)  # tiny accounts keep all they have
         chosen = rng.sample(ids, min(len(ids) // 2, 3 * n))
         for cid in chosen[:n]:
             acc.conversations.pop(cid)
