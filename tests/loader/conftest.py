@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from datetime import datetime, timedelta, timezone
 
 import pytest
 
@@ -13,6 +14,21 @@ from sandbox.testing import sandbox_factory  # noqa: F401
 # kit's helpers assert too: have pytest explain their failures.
 pytest.register_assert_rewrite("tests.loader.kit")
 from tests.loader.kit import Lake, Loader  # noqa: E402
+
+
+@pytest.fixture
+def account_factory(sandbox_factory) -> Callable[..., Sandbox]:  # noqa: F811
+    """Sandboxes whose generated history ends a few seconds ago.
+
+    A run reads up to one second before now, so history stamped in the current
+    second would make the first run wait; ending it earlier keeps tests quick.
+    """
+
+    def make(**kw) -> Sandbox:
+        kw.setdefault("now", datetime.now(timezone.utc) - timedelta(seconds=3))
+        return sandbox_factory(**kw)
+
+    return make
 
 
 @pytest.fixture

@@ -14,8 +14,8 @@ STAMP = r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ"
 
 @pytest.mark.parametrize("all_includes_spam", [False, True])
 def test_backfill_stores_every_entity_with_complete_threads(
-        sandbox_factory, make_loader, monkeypatch, all_includes_spam):
-    sb = sandbox_factory(size=300, seed=7, all_includes_spam=all_includes_spam)
+        account_factory, make_loader, monkeypatch, all_includes_spam):
+    sb = account_factory(size=300, seed=7, all_includes_spam=all_includes_spam)
     loader = make_loader(sb)
     truth = sb.truth()
     # The account must exercise what the test claims: spam, and thread lists longer
@@ -23,8 +23,9 @@ def test_backfill_stores_every_entity_with_complete_threads(
     assert any(c["status"] == "spam" for c in truth.conversations.values())
     assert any(c["threads"] > 50 for c in truth.conversations.values())
 
-    # No --since: the documented default (2011-01-01) with adaptive windows.
-    assert loader.run("--concurrency", "3", monkeypatch=monkeypatch) == 0
+    # Once without --since: the documented default (2011-01-01), adaptive windows.
+    since = SINCE if all_includes_spam else []
+    assert loader.run(*since, "--concurrency", "3", monkeypatch=monkeypatch) == 0
 
     lake = loader.lake
     assert_conversations_match(lake, truth)
@@ -44,8 +45,8 @@ def test_backfill_stores_every_entity_with_complete_threads(
     assert runs == [("succeeded", None, total_rows)]
 
 
-def test_listing_requests_carry_every_parameter_once(sandbox_factory, make_loader, monkeypatch):
-    sb = sandbox_factory(size=120, seed=3)
+def test_listing_requests_carry_every_parameter_once(account_factory, make_loader, monkeypatch):
+    sb = account_factory(size=120, seed=3)
     loader = make_loader(sb)
     assert loader.run(*SINCE, "--streams", "conversations", monkeypatch=monkeypatch) == 0
     listed = [r for r in sb.request_log if r.path == "/v2/conversations"]

@@ -36,8 +36,8 @@ def settings(sb, **overrides):
                              **overrides)
 
 
-def test_429_waits_exactly_retry_after_and_resends_the_same_request(sandbox_factory):
-    sb = sandbox_factory(size=20, rate_limit=3, rate_window=1.0)
+def test_429_waits_exactly_retry_after_and_resends_the_same_request(account_factory):
+    sb = account_factory(size=20, rate_limit=3, rate_window=1.0)
     counters = Counters()
     pacer = UnpacedPacer(counters)
     params = {"status": "all", "query": "(modifiedAt:[2024-01-01T00:00:00Z TO *])"}
@@ -54,8 +54,8 @@ def test_429_waits_exactly_retry_after_and_resends_the_same_request(sandbox_fact
     assert len(listed) == 1  # every resend identical to the first request
 
 
-def test_expired_token_is_renewed_once(sandbox_factory):
-    sb = sandbox_factory(size=20)
+def test_expired_token_is_renewed_once(account_factory):
+    sb = account_factory(size=20)
     counters = Counters()
     with HelpScoutClient(settings(sb), counters) as client:
         assert client.get("users").status == 200
@@ -85,8 +85,8 @@ def test_a_user_without_access_is_a_credentials_error():
     assert calls == ["/v2/oauth2/token", "/v2/users", "/v2/oauth2/token", "/v2/users"]
 
 
-def test_an_unexpected_status_is_not_retried(sandbox_factory):
-    sb = sandbox_factory(size=20)
+def test_an_unexpected_status_is_not_retried(account_factory):
+    sb = account_factory(size=20)
     with HelpScoutClient(settings(sb), Counters()) as client, \
             pytest.raises(ApiFailed, match="HTTP 400"):
         client.get("conversations", {"status": "everything"})

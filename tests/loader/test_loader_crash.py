@@ -20,8 +20,8 @@ def _killed(result) -> None:
     ("HS_LOAD_CRASH_AFTER_WINDOWS", "4"),  # between windows
     ("HS_LOAD_CRASH_AFTER_PAGES", "6"),    # mid-window: pages written, not committed
 ])
-def test_killed_run_leaves_whole_windows_and_resumes(sandbox_factory, make_loader, hook, value):
-    sb = sandbox_factory(size=250, seed=9)
+def test_killed_run_leaves_whole_windows_and_resumes(account_factory, make_loader, hook, value):
+    sb = account_factory(size=250, seed=9)
     loader = make_loader(sb)
     _killed(loader.spawn(*SMALL_WINDOWS, **{hook: value}))
 
@@ -47,8 +47,8 @@ def test_killed_run_leaves_whole_windows_and_resumes(sandbox_factory, make_loade
     assert_conversations_match(lake, sb.truth())
 
 
-def test_kill_inside_the_first_window_commits_nothing(sandbox_factory, make_loader):
-    sb = sandbox_factory(size=200, seed=4)
+def test_kill_inside_the_first_window_commits_nothing(account_factory, make_loader):
+    sb = account_factory(size=200, seed=4)
     loader = make_loader(sb)
     one_window = [*SINCE, "--window", "800d", "--window-target", "100000",
                   "--concurrency", "1", "--streams", "conversations"]

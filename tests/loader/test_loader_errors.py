@@ -42,15 +42,15 @@ def assert_one_line_error(code: int, expected: int, out: str, err: str,
         assert secret not in out + err
 
 
-def test_missing_credentials(sandbox_factory, make_loader):
-    loader = make_loader(sandbox_factory(size=20))
+def test_missing_credentials(account_factory, make_loader):
+    loader = make_loader(account_factory(size=20))
     result = loader.spawn(HELPSCOUT_APP_SECRET="")
     assert_one_line_error(result.returncode, EXIT_CREDENTIALS, result.stdout, result.stderr)
     assert "HELPSCOUT_APP_SECRET" in result.stderr
 
 
-def test_rejected_credentials(sandbox_factory, make_loader):
-    loader = make_loader(sandbox_factory(size=20))
+def test_rejected_credentials(account_factory, make_loader):
+    loader = make_loader(account_factory(size=20))
     result = loader.spawn(HELPSCOUT_APP_SECRET=WRONG_SECRET)
     assert_one_line_error(result.returncode, EXIT_CREDENTIALS, result.stdout, result.stderr,
                           (WRONG_SECRET,))
@@ -63,8 +63,8 @@ def test_rejected_credentials(sandbox_factory, make_loader):
         assert WRONG_SECRET not in text
 
 
-def test_unreachable_api(sandbox_factory, make_loader):
-    loader = make_loader(sandbox_factory(size=20))
+def test_unreachable_api(account_factory, make_loader):
+    loader = make_loader(account_factory(size=20))
     url = f"http://127.0.0.1:{closed_port()}/v2"
     result = loader.spawn("--api-url", url, "--retries", "1", HELPSCOUT_API_URL="",
                           HELPSCOUT_TOKEN_URL="")
@@ -72,8 +72,8 @@ def test_unreachable_api(sandbox_factory, make_loader):
                           result.stderr, (loader.sb.client_secret,))
 
 
-def test_unreachable_database(sandbox_factory, make_loader):
-    loader = make_loader(sandbox_factory(size=20))
+def test_unreachable_database(account_factory, make_loader):
+    loader = make_loader(account_factory(size=20))
     url = f"postgresql://someone:{DB_SECRET}@127.0.0.1:{closed_port()}/lake"
     result = loader.spawn(HELPSCOUT_DATABASE_URL=url)
     assert_one_line_error(result.returncode, EXIT_DATABASE, result.stdout, result.stderr,
@@ -139,9 +139,9 @@ def malformed_api() -> Iterator[str]:
 
 
 @pytest.mark.parametrize("stream", ["tags", "conversations"])
-def test_malformed_page(stream, malformed_api, sandbox_factory, make_loader, monkeypatch,
+def test_malformed_page(stream, malformed_api, account_factory, make_loader, monkeypatch,
                         capsys):
-    loader = make_loader(sandbox_factory(size=20))
+    loader = make_loader(account_factory(size=20))
     monkeypatch.setenv("HELPSCOUT_API_URL", malformed_api)
     code = loader.run("--since", "2025-01-01", "--streams", stream, "--api-url", malformed_api,
                       monkeypatch=monkeypatch)

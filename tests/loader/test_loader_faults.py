@@ -18,8 +18,8 @@ FAILED = (0, 401, 500, 502, 503)  # 0: the sandbox dropped the connection
     (dict(error_rate=0.3, include_token_endpoint=True, seed=4), "error"),
 ])
 def test_transient_faults_are_retried_with_the_same_request(
-        sandbox_factory, make_loader, monkeypatch, faults, kind):
-    sb = sandbox_factory(size=150, seed=21)
+        account_factory, make_loader, monkeypatch, faults, kind):
+    sb = account_factory(size=150, seed=21)
     loader = make_loader(sb)
     sb.set_faults(**faults)
     assert loader.run(*SINCE, "--concurrency", "1", "--retries", "8",
@@ -40,7 +40,7 @@ def test_transient_faults_are_retried_with_the_same_request(
 
 
 def test_persistent_failure_fails_the_window_cleanly_then_resumes(
-        sandbox_factory, make_loader, monkeypatch, capsys):
+        account_factory, make_loader, monkeypatch, capsys):
     broken = []
 
     def break_listing(sb, served: int) -> None:
@@ -49,7 +49,7 @@ def test_persistent_failure_fails_the_window_cleanly_then_resumes(
             sb.set_faults(error_rate=1.0, error_statuses=(500,),
                           path_pattern=r"^/v2/conversations$")
 
-    sb = sandbox_factory(size=150, seed=22, on_list_page=break_listing)
+    sb = account_factory(size=150, seed=22, on_list_page=break_listing)
     loader = make_loader(sb)
     args = [*SINCE, "--window", "20d", "--concurrency", "1", "--retries", "2"]
     assert loader.run(*args, monkeypatch=monkeypatch) == 9
@@ -74,8 +74,8 @@ def test_persistent_failure_fails_the_window_cleanly_then_resumes(
 
 
 def test_bodies_that_never_arrive_whole_fail_as_malformed(
-        sandbox_factory, make_loader, monkeypatch, capsys):
-    sb = sandbox_factory(size=60, seed=23)
+        account_factory, make_loader, monkeypatch, capsys):
+    sb = account_factory(size=60, seed=23)
     loader = make_loader(sb)
     sb.set_faults(truncate_rate=1.0, path_pattern=r"^/v2/conversations$")
     assert loader.run(*SINCE, "--streams", "conversations", "--retries", "1",
@@ -86,11 +86,11 @@ def test_bodies_that_never_arrive_whole_fail_as_malformed(
     assert {w[3] for w in loader.lake.windows()} == {"failed"}
 
 
-def test_paced_run_stays_under_the_budget(sandbox_factory, make_loader, monkeypatch):
+def test_paced_run_stays_under_the_budget(account_factory, make_loader, monkeypatch):
     # 600 per minute: the headers announce it, the loader spaces its requests by
     # 60 / (600 * 0.98) s. No timing is asserted: only that pacing happened, that no
     # request was refused, and that nothing is missing.
-    sb = sandbox_factory(size=60, seed=24, rate_limit=600)
+    sb = account_factory(size=60, seed=24, rate_limit=600)
     loader = make_loader(sb)
     assert loader.run(*SINCE, "--window", "200d", monkeypatch=monkeypatch) == 0
     assert sb.stats()["rate_limited"] == 0

@@ -9,8 +9,8 @@ from datetime import timedelta
 from tests.loader.kit import SINCE, assert_conversations_match
 
 
-def test_incremental_run_captures_every_change(sandbox_factory, make_loader, monkeypatch):
-    sb = sandbox_factory(size=200, seed=11)
+def test_incremental_run_captures_every_change(account_factory, make_loader, monkeypatch):
+    sb = account_factory(size=200, seed=11)
     loader = make_loader(sb)
     assert loader.run(*SINCE, monkeypatch=monkeypatch) == 0
     before = sb.truth()
@@ -44,7 +44,7 @@ def test_incremental_run_captures_every_change(sandbox_factory, make_loader, mon
     assert all(status == "completed" for *_x, status, _r, _e in windows)
 
 
-def test_changes_while_paging_lose_nothing(sandbox_factory, make_loader, monkeypatch):
+def test_changes_while_paging_lose_nothing(account_factory, make_loader, monkeypatch):
     moved: list[int] = []
 
     def move_a_read_conversation(sb, served: int) -> None:
@@ -58,7 +58,7 @@ def test_changes_while_paging_lose_nothing(sandbox_factory, make_loader, monkeyp
                 moved.append(oldest)
 
     # Random changes after every third page besides. One big window makes shifts bite.
-    sb = sandbox_factory(size=250, seed=5, mutate_during_paging=3,
+    sb = account_factory(size=250, seed=5, mutate_during_paging=3,
                          on_list_page=move_a_read_conversation)
     loader = make_loader(sb)
     assert loader.run(*SINCE, "--window", "800d", "--window-target", "100000",

@@ -5,9 +5,9 @@ from __future__ import annotations
 from tests.loader.kit import SINCE, assert_conversations_match
 
 
-def test_reconcile_tombstones_deleted_and_merged(sandbox_factory, make_loader, monkeypatch,
+def test_reconcile_tombstones_deleted_and_merged(account_factory, make_loader, monkeypatch,
                                                  capsys):
-    sb = sandbox_factory(size=150, seed=31)
+    sb = account_factory(size=150, seed=31)
     loader = make_loader(sb)
     assert loader.run(*SINCE, monkeypatch=monkeypatch) == 0
     known = set(loader.lake.latest("conversations"))
@@ -49,7 +49,7 @@ def test_reconcile_tombstones_deleted_and_merged(sandbox_factory, make_loader, m
 
 
 def test_a_conversation_missed_by_the_id_listing_is_reread_not_tombstoned(
-        sandbox_factory, make_loader, monkeypatch):
+        account_factory, make_loader, monkeypatch):
     deleted: list[int] = []
 
     def delete_the_first(sb, served: int) -> None:
@@ -63,7 +63,7 @@ def test_a_conversation_missed_by_the_id_listing_is_reread_not_tombstoned(
             sb.change("hard_delete", conversation_id=oldest)
             deleted.append(oldest)
 
-    sb = sandbox_factory(size=150, seed=32)
+    sb = account_factory(size=150, seed=32)
     loader = make_loader(sb)
     assert loader.run(*SINCE, monkeypatch=monkeypatch) == 0
     reconcile_run_started = len(sb.request_log)
