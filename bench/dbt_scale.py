@@ -226,16 +226,17 @@ def run(config: BenchConfig) -> BenchResult:
     figures = []
     for size in sizes:
         n = f"{size.plan.conversations:,}"
+        full_n, incr_n = len(size.full.values), len(size.incremental.values)
         figures += [
-            Figure.against(f"{n}: full dbt build", size.full.median, "s"),
+            Figure.against(f"{n}: full dbt build", size.full.median, "s", samples=full_n),
             Figure.against(f"{n}: incremental build (1% new/changed)",
-                           size.incremental.median, "s"),
+                           size.incremental.median, "s", samples=incr_n),
             Figure.against(f"{n}: incremental / full", size.incremental_over_full, "x",
-                           at_most=0.10 if size is sizes[-1] else None),
+                           at_most=0.10 if size is sizes[-1] else None, samples=incr_n),
             Figure.against(f"{n}: full build / hand-written SQL", size.full_over_floor.median,
-                           "x", at_most=2),
+                           "x", at_most=2, samples=full_n),
             Figure.against(f"{n}: contract marts' models / hand-written SQL",
-                           size.chain_over_floor.median, "x",
+                           size.chain_over_floor.median, "x", samples=full_n,
                            note="sum of dbt's node times for the contract marts and "
                                 "their upstream models"),
             Figure.against(f"{n}: peak database size per 1M conversations",

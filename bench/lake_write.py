@@ -129,15 +129,16 @@ def run(config: BenchConfig) -> BenchResult:
     return BenchResult(
         name="lake_write",
         figures=[
-            Figure.against("loader rows/s", loader_rate, "rows/s"),
-            Figure.against("bare COPY rows/s", samples["copy"].median, "rows/s"),
-            Figure.against("row-by-row INSERT rows/s", samples["insert"].median, "rows/s"),
+            Figure.against("loader rows/s", loader_rate, "rows/s", samples=ROUNDS),
+            Figure.against("bare COPY rows/s", samples["copy"].median, "rows/s", samples=ROUNDS),
+            Figure.against("row-by-row INSERT rows/s", samples["insert"].median, "rows/s",
+                           samples=ROUNDS),
             Figure.against("loader / bare COPY", samples["loader/copy"].median, "x",
-                           at_least=0.7),
+                           at_least=0.7, samples=ROUNDS),
             Figure.against("loader / row-by-row INSERT", samples["loader/insert"].median, "x",
-                           at_least=5),
+                           at_least=5, samples=ROUNDS),
             Figure.against("bare COPY / row-by-row INSERT", samples["copy/insert"].median, "x",
-                           note="reference: about 7x measured elsewhere"),
+                           note="reference: about 7x measured elsewhere", samples=ROUNDS),
         ],
         details={
             "rows": count,

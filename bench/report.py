@@ -26,10 +26,12 @@ class Figure:
     target: str | None = None
     met: bool | None = None
     note: str | None = None
+    samples: int | None = None  # how many runs the median is over
 
     @classmethod
     def against(cls, name: str, value: float | None, unit: str, *, at_least: float | None = None,
-                at_most: float | None = None, note: str | None = None) -> Figure:
+                at_most: float | None = None, note: str | None = None,
+                samples: int | None = None) -> Figure:
         """A figure with a target bound; ``met`` is computed, None for a missing value."""
         missing = value is None or (isinstance(value, float) and math.isnan(value))
         if at_least is not None:
@@ -38,7 +40,7 @@ class Figure:
             target, met = f"<= {at_most:g}", None if missing else value <= at_most
         else:
             target, met = None, None
-        return cls(name, None if missing else value, unit, target, met, note)
+        return cls(name, None if missing else value, unit, target, met, note, samples)
 
 
 @dataclass
@@ -112,15 +114,16 @@ def _format(value: float | None, unit: str) -> str:
 
 def table(results: list[BenchResult]) -> str:
     """A plain-text table: benchmark, figure, value, target, verdict."""
-    rows = [("benchmark", "figure", "value", "target", "")]
+    rows = [("benchmark", "figure", "value", "n", "target", "")]
     for result in results:
         if result.error:
-            rows.append((result.name, "ERROR", result.error, "", ""))
+            rows.append((result.name, "ERROR", result.error, "", "", ""))
         for fig in result.figures:
             verdict = "" if fig.met is None else ("ok" if fig.met else "MISS")
-            rows.append((result.name, fig.name, _format(fig.value, fig.unit), fig.target or "",
+            rows.append((result.name, fig.name, _format(fig.value, fig.unit),
+                         "" if fig.samples is None else str(fig.samples), fig.target or "",
                          verdict))
-    widths = [max(len(r[i]) for r in rows) for i in range(5)]
+    widths = [max(len(r[i]) for r in rows) for i in range(6)]
     lines = ["  ".join(cell.ljust(w) for cell, w in zip(row, widths, strict=True)).rstrip()
              for row in rows]
     lines.insert(1, "  ".join("-" * w for w in widths))
