@@ -313,6 +313,7 @@ class Api:
             ("POST", "/_sandbox/advance"): lambda d: self.sb.advance(**d),
             ("POST", "/_sandbox/faults"): self._admin_faults,
             ("POST", "/_sandbox/rate-limit"): lambda d: self.sb.set_rate_limit(int(d["limit"])),
+            ("POST", "/_sandbox/paging"): self._admin_paging,
             ("GET", "/_sandbox/truth"): lambda d: RawJson(self.sb.truth_json()),
             ("GET", "/_sandbox/stats"): lambda d: self.sb.stats(),
         }
@@ -326,6 +327,13 @@ class Api:
         if isinstance(result, RawJson):
             return Response(200, result.data, {"Content-Type": "application/json"})
         return _json(200, result if result is not None else {"ok": True})
+
+    def _admin_paging(self, data: dict[str, Any]) -> dict[str, Any]:
+        every = int(data["every"])
+        if every < 0:
+            raise ValueError("every must be >= 0")
+        self.sb.mutate_during_paging = every
+        return {"ok": True}
 
     def _admin_faults(self, data: dict[str, Any]) -> dict[str, Any]:
         if data.get("clear"):

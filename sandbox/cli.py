@@ -33,6 +33,8 @@ def _parser() -> argparse.ArgumentParser:
     serve.add_argument("--port", type=int, default=0, help="0 = a free port")
     serve.add_argument("--change-every", type=float, default=None, metavar="SECONDS",
                        help="apply one random change every SECONDS")
+    serve.add_argument("--mutate-during-paging", type=int, default=0, metavar="N",
+                       help="apply one change after every N conversation list pages")
     serve.add_argument("--all-includes-spam", action="store_true",
                        help="make status=all include spam (default: it does not)")
     serve.add_argument("--json", action="store_true", help="print the connection as JSON")
@@ -58,7 +60,8 @@ def _serve(args: argparse.Namespace) -> int:
 
     sandbox = Sandbox(size=args.size, seed=args.seed, start=args.start, now=args.now,
                       rate_limit=args.rate_limit, token_lifetime=args.token_lifetime,
-                      host=args.host, port=args.port, all_includes_spam=args.all_includes_spam)
+                      host=args.host, port=args.port, all_includes_spam=args.all_includes_spam,
+                      mutate_during_paging=args.mutate_during_paging)
     info: dict[str, Any] = {
         "base_url": sandbox.base_url, "token_url": sandbox.token_url,
         "admin_url": sandbox.admin_url, "client_id": sandbox.client_id,

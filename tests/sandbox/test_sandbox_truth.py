@@ -76,6 +76,10 @@ def test_truth_json_roundtrip_and_admin_endpoint(sandbox: Sandbox) -> None:
     assert summary["counts"].get("merge") == 1
     stats = httpx.get(f"{sandbox.admin_url}/stats").json()
     assert stats["changes"]["merge"] == 1
+    assert httpx.post(f"{sandbox.admin_url}/paging", json={"every": 4}).status_code == 200
+    assert sandbox.mutate_during_paging == 4
+    assert httpx.post(f"{sandbox.admin_url}/paging", json={"every": -1}).status_code == 400
+    assert httpx.post(f"{sandbox.admin_url}/advance", json={"bogus": 1}).status_code == 400
     answer = httpx.post(f"{sandbox.admin_url}/faults", json={"error_rate": 1.0, "limit": 1})
     assert answer.status_code == 200
     with api_client(sandbox) as client:
