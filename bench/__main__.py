@@ -8,13 +8,14 @@ from __future__ import annotations
 
 import argparse
 import importlib
+import json
 import sys
 import traceback
 from pathlib import Path
 
 from bench.config import BenchConfig, ConfigError
 from bench.measure import stopwatch
-from bench.report import LATEST, BenchResult, table, write_results
+from bench.report import LATEST, BenchResult, load_average, markdown, table, write_results
 
 #: name -> module; each module has ``run(config) -> BenchResult``.
 BENCHMARKS = {
@@ -27,6 +28,7 @@ BENCHMARKS = {
 def run_one(name: str, config: BenchConfig) -> BenchResult:
     module = importlib.import_module(BENCHMARKS[name])
     print(f"== {name} (scale {config.scale:g})", flush=True)
+    load_at_start = load_average()
     with stopwatch() as elapsed:
         try:
             result = module.run(config)
@@ -38,6 +40,7 @@ def run_one(name: str, config: BenchConfig) -> BenchResult:
             result = BenchResult(name, error=f"{type(exc).__name__}: {first}")
     result.seconds = elapsed()
     result.scale = config.scale
+    result.load_average = {"start": load_at_start, "end": load_average()}
     print(f"== {name} done in {result.seconds:.0f} s", flush=True)
     return result
 
@@ -47,7 +50,16 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("names", nargs="*", metavar="benchmark",
                         help=f"any of: {', '.join(BENCHMARKS)} (default: all)")
     parser.add_argument("--output", type=Path, default=LATEST, help="results file (JSON)")
+    parser.add_argument("--markdown", action="store_true",
+                        help="print the results file as a Markdown table and exit")
     args = parser.parse_args(argv)
+    if args.markdown:
+        if not args.output.exists():
+            print(f"error: no results at {args.output}; run the benchmarks first",
+                  file=sys.stderr)
+            return 2
+        print(markdown(json.loads(args.output.read_text())))
+        return 0
     try:
         config = BenchConfig.from_env()
     except ConfigError as exc:

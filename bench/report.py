@@ -51,15 +51,24 @@ class BenchResult:
     seconds: float = 0.0
     scale: float = 1.0
     error: str | None = None
+    load_average: dict[str, list[float]] = field(default_factory=dict)  # start/end: 1, 5, 15 min
 
     def as_dict(self) -> dict[str, Any]:
         return {
             "scale": self.scale,
             "seconds": round(self.seconds, 1),
             "error": self.error,
+            "load_average": self.load_average,
             "figures": [asdict(f) for f in self.figures],
             "details": self.details,
         }
+
+
+def load_average() -> list[float]:
+    """1, 5 and 15-minute load averages: how busy the shared machine was."""
+    with contextlib.suppress(OSError):
+        return [round(x, 2) for x in os.getloadavg()]
+    return []
 
 
 def machine() -> dict[str, Any]:
@@ -69,8 +78,6 @@ def machine() -> dict[str, Any]:
         "python": platform.python_version(),
         "platform": platform.platform(terse=True),
     }
-    with contextlib.suppress(OSError):
-        info["load_average"] = [round(x, 2) for x in os.getloadavg()]
     return info
 
 
@@ -127,4 +134,28 @@ def table(results: list[BenchResult]) -> str:
     lines = ["  ".join(cell.ljust(w) for cell, w in zip(row, widths, strict=True)).rstrip()
              for row in rows]
     lines.insert(1, "  ".join("-" * w for w in widths))
+    return "\n".join(lines)
+
+
+def markdown(document: dict[str, Any]) -> str:
+    """The results file as a Markdown table (for the README's Performance section)."""
+    lines = ["| benchmark | figure | value | runs | target | |",
+             "| --- | --- | ---: | ---: | --- | --- |"]
+    for name, entry in document.get("benchmarks", {}).items():
+        if entry.get("error"):
+            lines.append(f"| {name} | error | {entry['error']} | | | |")
+        for fig in entry.get("figures", []):
+            verdict = "" if fig.get("met") is None else ("met" if fig["met"] else "**missed**")
+            target = (fig.get("target") or "").replace(">=", "≥").replace("<=", "≤")
+            runs = "" if fig.get("samples") is None else str(fig["samples"])
+            lines.append(f"| {name} | {fig['name']} | {_format(fig.get('value'), fig['unit'])}"
+                         f" | {runs} | {target} | {verdict} |")
+    machine_info = document.get("machine", {})
+    lines.append("")
+    lines.append(f"{machine_info.get('cpus')} CPUs, Python {machine_info.get('python')}.")
+    for name, entry in document.get("benchmarks", {}).items():
+        load = entry.get("load_average") or {}
+        lines.append(f"- {name}: scale {entry.get('scale')}, {entry.get('measured_at')}, "
+                     f"{entry.get('seconds')} s; load average {load.get('start')} at start, "
+                     f"{load.get('end')} at end")
     return "\n".join(lines)
