@@ -7,6 +7,7 @@
         incremental_strategy='delete+insert',
         unique_key='conversation_id',
         on_schema_change='fail',
+        post_hook='analyze {{ this }}',
         indexes=[
             {'columns': ['conversation_id'], 'unique': true},
             {'columns': ['lake_loaded_at']},

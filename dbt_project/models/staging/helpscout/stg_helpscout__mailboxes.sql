@@ -5,6 +5,7 @@
         incremental_strategy='delete+insert',
         unique_key='mailbox_id',
         on_schema_change='fail',
+        post_hook='analyze {{ this }}',
         indexes=[{'columns': ['mailbox_id'], 'unique': true}],
     )
 }}

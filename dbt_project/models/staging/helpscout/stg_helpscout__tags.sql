@@ -6,6 +6,7 @@
         incremental_strategy='delete+insert',
         unique_key='tag_id',
         on_schema_change='fail',
+        post_hook='analyze {{ this }}',
         indexes=[{'columns': ['tag_id'], 'unique': true}],
     )
 }}

@@ -14,6 +14,7 @@
         unique_key='conversation_id',
         present_column='thread_id',
         on_schema_change='fail',
+        post_hook='analyze {{ this }}',
         indexes=[
             {'columns': ['conversation_id', 'thread_id'], 'unique': true},
             {'columns': ['thread_id']},

@@ -5,6 +5,7 @@
         incremental_strategy='delete+insert',
         unique_key='user_id',
         on_schema_change='fail',
+        post_hook='analyze {{ this }}',
         indexes=[{'columns': ['user_id'], 'unique': true}],
     )
 }}
