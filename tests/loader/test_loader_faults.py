@@ -67,6 +67,12 @@ def test_persistent_failure_fails_the_window_cleanly_then_resumes(
     assert lake.query("select count(*) from {s}.conversations")[0][0] == \
         sum(w[4] for w in windows[:3])
 
+    # status shows the watermark at the end of the third window and the failure.
+    assert loader.run(command="status", monkeypatch=monkeypatch) == 0
+    report = capsys.readouterr().out
+    assert f"watermark (modifiedAt): {windows[2][2]:%Y-%m-%dT%H:%M:%SZ}" in report
+    assert "HTTP 500" in report and "failed" in report
+
     sb.clear_faults()
     assert loader.run("--window", "20d", monkeypatch=monkeypatch) == 0
     assert_conversations_match(lake, sb.truth())
