@@ -100,65 +100,66 @@ tag_counts as (
     group by conversation_id
 ),
 base as (
-    select
-        c.conversation_id,
-        c.payload,
-        (c.payload ->> 'createdAt')::timestamptz as created_at,
-        (c.payload ->> 'closedAt')::timestamptz as closed_at,
-        c.payload -> 'createdBy' ->> 'type' as created_by_type,
-        c.payload -> 'createdBy' ->> 'email' as created_by_email,
-        c.payload -> 'closedByUser' ->> 'email' as closed_by_user_email
+    -- jsonb_to_record reads each payload once; a `payload ->> 'field'` per
+    -- column would decompress the whole toasted payload again for every column.
+    select c.conversation_id, p.*
     from {floor}.latest_conversations as c
+    cross join lateral jsonb_to_record(c.payload) as p (
+        "number" bigint, "mailboxId" bigint, "folderId" bigint, "type" text, "status" text,
+        "state" text, "subject" text, "source" jsonb, "createdAt" timestamptz,
+        "closedAt" timestamptz, "userUpdatedAt" timestamptz, "customerWaitingSince" jsonb,
+        "createdBy" jsonb, "closedBy" bigint, "closedByUser" jsonb, "assignee" jsonb,
+        "primaryCustomer" jsonb, "threads" integer
+    )
 ),
 first_response as (
     select b.conversation_id, min(t.created_at) as first_response_at
     from base as b
     inner join {floor}.threads as t
-        on b.conversation_id = t.conversation_id and t.is_user_reply and t.created_at >= b.created_at
-    where b.created_by_type is distinct from 'user'
+        on b.conversation_id = t.conversation_id and t.is_user_reply and t.created_at >= b."createdAt"
+    where b."createdBy" ->> 'type' is distinct from 'user'
     group by b.conversation_id
 )
 select
     b.conversation_id,
-    (b.payload ->> 'number')::bigint as conversation_number,
-    (b.payload ->> 'mailboxId')::bigint as mailbox_id,
-    (b.payload ->> 'folderId')::bigint as folder_id,
-    b.payload ->> 'type' as type,
-    b.payload ->> 'status' as status,
-    b.payload ->> 'state' as state,
-    b.payload ->> 'subject' as subject,
-    nullif(btrim(regexp_replace(lower(b.payload ->> 'subject'),
-                                '^\s*((re|fwd?)\s*:\s*)+', '')), '') as subject_normalized,
-    b.payload -> 'source' ->> 'type' as source_type,
-    b.payload -> 'source' ->> 'via' as source_via,
-    b.created_at,
-    b.closed_at,
-    (b.payload ->> 'userUpdatedAt')::timestamptz as user_updated_at,
-    (b.payload -> 'customerWaitingSince' ->> 'time')::timestamptz as customer_waiting_since_at,
-    (b.payload -> 'createdBy' ->> 'id')::bigint as created_by_id,
-    b.created_by_type,
-    b.created_by_email,
-    coalesce((b.payload -> 'closedByUser' ->> 'id')::bigint,
-             (b.payload ->> 'closedBy')::bigint) as closed_by_user_id,
-    b.closed_by_user_email,
-    (b.payload -> 'assignee' ->> 'id')::bigint as assignee_id,
-    b.payload -> 'assignee' ->> 'email' as assignee_email,
-    (b.payload -> 'primaryCustomer' ->> 'id')::bigint as primary_customer_id,
-    b.payload -> 'primaryCustomer' ->> 'email' as primary_customer_email,
-    (b.payload ->> 'threads')::integer as thread_count,
+    b.number as conversation_number,
+    b."mailboxId" as mailbox_id,
+    b."folderId" as folder_id,
+    b.type,
+    b.status,
+    b.state,
+    b.subject,
+    nullif(btrim(regexp_replace(lower(b.subject), '^\s*((re|fwd?)\s*:\s*)+', '')), '')
+        as subject_normalized,
+    b.source ->> 'type' as source_type,
+    b.source ->> 'via' as source_via,
+    b."createdAt" as created_at,
+    b."closedAt" as closed_at,
+    b."userUpdatedAt" as user_updated_at,
+    (b."customerWaitingSince" ->> 'time')::timestamptz as customer_waiting_since_at,
+    (b."createdBy" ->> 'id')::bigint as created_by_id,
+    b."createdBy" ->> 'type' as created_by_type,
+    b."createdBy" ->> 'email' as created_by_email,
+    coalesce((b."closedByUser" ->> 'id')::bigint, b."closedBy") as closed_by_user_id,
+    b."closedByUser" ->> 'email' as closed_by_user_email,
+    (b.assignee ->> 'id')::bigint as assignee_id,
+    b.assignee ->> 'email' as assignee_email,
+    (b."primaryCustomer" ->> 'id')::bigint as primary_customer_id,
+    b."primaryCustomer" ->> 'email' as primary_customer_email,
+    b.threads as thread_count,
     coalesce(tc.customer_message_count, 0) as customer_message_count,
     coalesce(tc.reply_count, 0) as reply_count,
     coalesce(tc.note_count, 0) as note_count,
     coalesce(tg.tag_count, 0) as tag_count,
     fr.first_response_at,
-    extract(epoch from fr.first_response_at - b.created_at) / 60 as first_response_minutes,
-    case when b.payload ->> 'status' = 'closed'
-        then extract(epoch from b.closed_at - b.created_at) / 60 end as resolution_minutes,
-    coalesce(b.payload ->> 'status' = 'spam', false) as is_spam,
-    coalesce(b.payload ->> 'state' = 'deleted', false)
+    extract(epoch from fr.first_response_at - b."createdAt") / 60 as first_response_minutes,
+    case when b.status = 'closed'
+        then extract(epoch from b."closedAt" - b."createdAt") / 60 end as resolution_minutes,
+    coalesce(b.status = 'spam', false) as is_spam,
+    coalesce(b.state = 'deleted', false)
         or coalesce(gone.detected_at > extracted.extracted_at, false) as is_deleted,
-    coalesce(b.created_by_type = 'user', false) as is_internal,
-    coalesce(b.closed_by_user_email = 'none@nowhere.com', false) as is_closed_by_system
+    coalesce(b."createdBy" ->> 'type' = 'user', false) as is_internal,
+    coalesce(b."closedByUser" ->> 'email' = 'none@nowhere.com', false) as is_closed_by_system
 from base as b
 inner join extracted on b.conversation_id = extracted.entity_id
 left join gone on b.conversation_id = gone.entity_id
