@@ -1,9 +1,9 @@
 """Writing the lake: ``COPY`` into the append-only stream tables, and the run log.
 
-Rows go in with ``COPY ... FROM STDIN`` (text format) from an in-memory buffer,
-one buffer per page or per ``BATCH_BYTES``, inside the caller's transaction: the
-caller decides what commits together (a whole window and its ``load_windows``
-row). Nothing here updates or deletes a lake row.
+Rows go in with ``COPY ... FROM STDIN`` (text format) from an in-memory buffer
+filled as PostgreSQL reads it (:data:`READ_BYTES` at a time), inside the caller's
+transaction: the caller decides what commits together (a whole window and its
+``load_windows`` row). Nothing here updates or deletes a lake row.
 
 Payloads are stored as received, with one documented exception. PostgreSQL's
 ``jsonb`` cannot hold the character U+0000 (JSON ``\\u0000``) nor an unpaired
@@ -16,7 +16,6 @@ normalises their text anyway.)
 
 from __future__ import annotations
 
-import io
 import json
 import re
 import uuid
@@ -30,7 +29,7 @@ from psycopg2.extras import Json
 
 from loader.schema import DEFAULT_RAW_SCHEMA
 
-BATCH_BYTES = 8 * 1024 * 1024
+READ_BYTES = 256 * 1024  # what copy_expert asks the source for at a time
 REPLACEMENT = "\ufffd"
 _SURROGATE = re.compile("[\ud800-\udfff]")
 _NULL = b"\\N"
@@ -106,11 +105,14 @@ def _timestamp(moment: datetime | None) -> bytes:
 
 def _copy_lines(rows: Iterable[LakeRow], run_id: bytes, window: tuple[bytes, bytes],
                 with_mailbox: bool) -> Iterator[bytes]:
+    moment, stamp = None, _NULL  # rows mostly share their extraction time
     for row in rows:
+        if row.extracted_at is not moment:
+            moment, stamp = row.extracted_at, _timestamp(row.extracted_at)
         fields = [
             str(int(row.entity_id)).encode("ascii"),
             _copy_field(encode_payload(row.payload)),
-            _timestamp(row.extracted_at),
+            stamp,
             run_id,
             *window,
         ]
@@ -119,13 +121,37 @@ def _copy_lines(rows: Iterable[LakeRow], run_id: bytes, window: tuple[bytes, byt
         yield b"\t".join(fields) + b"\n"
 
 
+class _CopySource:
+    """A file-like view of COPY lines made on demand, as ``copy_expert`` reads.
+
+    Serialising the next rows overlaps with PostgreSQL parsing the previous ones,
+    and only one read's worth of lines is ever in memory, however many rows.
+    """
+
+    def __init__(self, lines: Iterator[bytes]) -> None:
+        self._lines = lines
+        self._buffer = bytearray()
+        self.count = 0
+
+    def read(self, size: int = -1) -> bytes:
+        while size < 0 or len(self._buffer) < size:
+            line = next(self._lines, None)
+            if line is None:
+                break
+            self._buffer += line
+            self.count += 1
+        size = len(self._buffer) if size < 0 else size
+        chunk = bytes(self._buffer[:size])
+        del self._buffer[:size]
+        return chunk
+
+    readline = read  # psycopg2 only calls read(); this keeps io-style callers happy
+
+
 def copy_rows(cursor, table: str, rows: Iterable[LakeRow], *, run_id: uuid.UUID | str,
               window_start: datetime | None = None, window_end: datetime | None = None,
               schema: str = DEFAULT_RAW_SCHEMA) -> int:
-    """COPY ``rows`` into ``schema.table`` in the cursor's transaction; returns the count.
-
-    Memory stays bounded: the buffer is flushed every :data:`BATCH_BYTES`.
-    """
+    """COPY ``rows`` into ``schema.table`` in the cursor's transaction; returns the count."""
     with_mailbox = table == "folders"
     columns = ["entity_id", "payload", "extracted_at", "run_id", "window_start", "window_end"]
     if with_mailbox:
@@ -135,24 +161,9 @@ def copy_rows(cursor, table: str, rows: Iterable[LakeRow], *, run_id: uuid.UUID 
         sql.SQL(", ").join(sql.Identifier(c) for c in columns),
     ).as_string(cursor)
     window = (_timestamp(window_start), _timestamp(window_end))
-    run = str(run_id).encode("ascii")
-    count = 0
-    buffer = io.BytesIO()
-    for line in _copy_lines(rows, run, window, with_mailbox):
-        buffer.write(line)
-        count += 1
-        if buffer.tell() >= BATCH_BYTES:
-            _flush(cursor, statement, buffer)
-    if buffer.tell():
-        _flush(cursor, statement, buffer)
-    return count
-
-
-def _flush(cursor, statement: str, buffer: io.BytesIO) -> None:
-    buffer.seek(0)
-    cursor.copy_expert(statement, buffer)
-    buffer.seek(0)
-    buffer.truncate()
+    source = _CopySource(_copy_lines(rows, str(run_id).encode("ascii"), window, with_mailbox))
+    cursor.copy_expert(statement, source, size=READ_BYTES)
+    return source.count
 
 
 def write_rows(conn, rows: Iterable[tuple[int, Any]], *, table: str = "conversations",

@@ -59,15 +59,24 @@ def test_null_bytes_and_lone_surrogates_become_replacement_characters(conn):
     assert encode_payload(plain) == plain
 
 
-def test_large_batches_are_flushed_in_pieces(conn, monkeypatch):
-    monkeypatch.setattr(lake, "BATCH_BYTES", 2000)
-    copies = []
-    real_flush = lake._flush
-    monkeypatch.setattr(lake, "_flush", lambda *a: (copies.append(1), real_flush(*a)))
+def test_rows_are_streamed_to_copy_in_pieces(conn, monkeypatch):
+    monkeypatch.setattr(lake, "READ_BYTES", 2000)
+    reads = []
+    real_read = lake._CopySource.read
+    monkeypatch.setattr(lake._CopySource, "read",
+                        lambda self, size=-1: reads.append(size) or real_read(self, size))
     rows = [(i, {"id": i, "text": "x" * 100}) for i in range(200)]
     assert write_rows(conn, rows, table="tags") == 200
-    assert len(copies) > 5
+    assert len(reads) > 5 and set(reads) == {2000}
     assert [entity for entity, _ in stored(conn, "tags")] == list(range(200))
+
+
+def test_a_failing_row_aborts_the_whole_copy(conn):
+    rows = [(1, {"id": 1}), (2, b"{not json")]
+    with pytest.raises(Exception, match="json"):
+        write_rows(conn, rows)
+    conn.rollback()
+    assert stored(conn) == []
 
 
 def test_nothing_is_visible_until_commit(conn, pg_database):
