@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Iterator
+from contextlib import contextmanager
 
 import pytest
 
@@ -20,37 +21,30 @@ def pg_server() -> Database:
     return resolve()
 
 
-def _admin(server: Database):
+@contextmanager
+def _throwaway_database(server: Database) -> Iterator[Database]:
+    name = f"hs_test_{uuid.uuid4().hex[:12]}"
     conn = server.with_dbname("postgres").connect()
     conn.autocommit = True
-    return conn
+    with conn.cursor() as cur:
+        cur.execute(f'create database "{name}"')
+    try:
+        yield server.with_dbname(name)
+    finally:
+        with conn.cursor() as cur:
+            cur.execute(f'drop database if exists "{name}" with (force)')
+        conn.close()
 
 
 @pytest.fixture
 def pg_database(pg_server: Database) -> Iterator[Database]:
     """A fresh, empty database, dropped after the test."""
-    name = f"hs_test_{uuid.uuid4().hex[:12]}"
-    conn = _admin(pg_server)
-    with conn.cursor() as cur:
-        cur.execute(f'create database "{name}"')
-    try:
-        yield pg_server.with_dbname(name)
-    finally:
-        with conn.cursor() as cur:
-            cur.execute(f'drop database if exists "{name}" with (force)')
-        conn.close()
+    with _throwaway_database(pg_server) as database:
+        yield database
 
 
 @pytest.fixture(scope="module")
 def module_pg_database(pg_server: Database) -> Iterator[Database]:
     """Like ``pg_database`` but shared by one test module (for slow setups)."""
-    name = f"hs_test_{uuid.uuid4().hex[:12]}"
-    conn = _admin(pg_server)
-    with conn.cursor() as cur:
-        cur.execute(f'create database "{name}"')
-    try:
-        yield pg_server.with_dbname(name)
-    finally:
-        with conn.cursor() as cur:
-            cur.execute(f'drop database if exists "{name}" with (force)')
-        conn.close()
+    with _throwaway_database(pg_server) as database:
+        yield database
