@@ -11,18 +11,27 @@ import importlib
 import json
 import sys
 import traceback
+from dataclasses import replace
 from pathlib import Path
 
 from bench.config import BenchConfig, ConfigError
 from bench.measure import stopwatch
 from bench.report import LATEST, BenchResult, load_average, markdown, table, write_results
 
-#: name -> module; each module has ``run(config) -> BenchResult``.
+#: name -> module, in running order (the longest last: it gets what time is left).
+#: Each module has ``run(config) -> BenchResult`` and ``estimate_seconds(config)``.
 BENCHMARKS = {
     "lake_write": "bench.lake_write",
-    "dbt_scale": "bench.dbt_scale",
     "loader_api": "bench.loader_api",
+    "dbt_scale": "bench.dbt_scale",
 }
+
+
+def with_budget_for_rest(config: BenchConfig, later: list[str]) -> BenchConfig:
+    """The config for one benchmark: its deadline keeps time for the ones after it."""
+    reserve = sum(importlib.import_module(BENCHMARKS[n]).estimate_seconds(config) for n in later)
+    return replace(config, budget=replace(config.budget,
+                                          seconds=config.budget.seconds - reserve))
 
 
 def run_one(name: str, config: BenchConfig) -> BenchResult:
@@ -70,8 +79,9 @@ def main(argv: list[str] | None = None) -> int:
         print(f"error: unknown benchmark {unknown[0]!r} (any of: {', '.join(BENCHMARKS)})",
               file=sys.stderr)
         return 2
-    names = args.names or list(BENCHMARKS)
-    results = [run_one(name, config) for name in names]
+    names = [n for n in BENCHMARKS if n in args.names] if args.names else list(BENCHMARKS)
+    results = [run_one(name, with_budget_for_rest(config, names[i + 1:]))
+               for i, name in enumerate(names)]
     write_results(results, args.output)
     print()
     print(table(results))

@@ -28,7 +28,7 @@ from typing import Any
 import yaml
 
 from bench.bulkfill import FillStats, LakeFiller
-from bench.config import BenchConfig
+from bench.config import BenchConfig, TimeBudget
 from bench.dbt_runs import TEST_TYPES, DbtRun, DbtSession, upstream_models
 from bench.floor import CONTRACT_MARTS, FLOOR_SCHEMA, FloorRun, drop_floor, run_floor
 from bench.measure import Samples, ratio, stopwatch
@@ -114,13 +114,13 @@ class SizeResult:
 
 
 def plans(config: BenchConfig) -> list[Plan]:
-    """Rounds per size. At the large size one full build and one floor run take about
-    a quarter of an hour together on two shared cores, so they run once (a single
-    sample, said so in the report) to keep ``make bench`` under 30 minutes."""
+    """At most three rounds of each kind per size; at the large size the time budget
+    usually allows one full round (build and floor take a quarter of an hour on two
+    shared cores) and the report says so with its run count."""
     small, large = (config.size(n, minimum) for n, minimum in zip(FULL_SIZES, (1_000, 5_000),
                                                                    strict=True))
     return [Plan(small, full_rounds=3, incremental_rounds=3),
-            Plan(large, full_rounds=1, incremental_rounds=2)]
+            Plan(large, full_rounds=3, incremental_rounds=3)]
 
 
 def _lookback(project_dir: Path = DBT_PROJECT_DIR) -> timedelta:
@@ -168,8 +168,10 @@ def floor_differences(database: Database) -> dict[str, int]:
     return out
 
 
-def measure_size(plan: Plan, source: PayloadSource, *, compare: bool = False,
-                 log: Callable[[str], None] = print) -> SizeResult:
+def measure_size(plan: Plan, source: PayloadSource, budget: TimeBudget, *, reserve: float = 0.0,
+                 compare: bool = False, log: Callable[[str], None] = print) -> SizeResult:
+    """Fill, full rounds, incremental rounds. The first of each always runs; the
+    repeats only while ``budget`` still has their likely cost plus ``reserve`` left."""
     result = SizeResult(plan)
     spacing = _lookback() + timedelta(hours=1)
     now = datetime.now(timezone.utc)
@@ -189,26 +191,31 @@ def measure_size(plan: Plan, source: PayloadSource, *, compare: bool = False,
         session = DbtSession(database, Path(tmp))
         chain: set[str] = set()
         for round_no in range(plan.full_rounds):
-            with sampler.paused():
+            # a repeat must leave time for the (first) incremental round too
+            if round_no and not budget.allows(2 * result.full_runs[-1].seconds
+                                              + result.floor_runs[-1].seconds + reserve):
+                break
+            args = ["build"] if round_no == 0 else ["build", "--full-refresh"]
+            build = session.invoke(args)
+            with sampler.paused():  # the floor's tables are not the lake's nor dbt's
                 floor = run_floor(database)
-                if compare and round_no:  # dbt's marts exist from the first round on
+                if compare and round_no == 0:
                     result.floor_differences = floor_differences(database)
                 drop_floor(database)
             result.floor_runs.append(floor)
             result.floor.add(floor.seconds)
-            args = ["build"] if round_no == 0 else ["build", "--full-refresh"]
-            build = session.invoke(args)
             result.full_runs.append(build)
             result.full.add(build.seconds)
             result.full_over_floor.add(ratio(build.seconds, floor.seconds))
             chain = chain or upstream_models(session.manifest(), CONTRACT_MARTS, MARTS_SCHEMA)
             chain_seconds = sum(n.seconds for n in build.nodes if n.unique_id in chain)
             result.chain_over_floor.add(ratio(chain_seconds, floor.seconds))
-            log(f"   floor {floor.seconds:.1f} s, dbt {' '.join(args)} "
-                f"{build.seconds:.1f} s")
+            log(f"   dbt {' '.join(args)} {build.seconds:.1f} s, floor {floor.seconds:.1f} s")
         result.mart_rows = _mart_rows(database)
         changes = max(1, round(plan.conversations * CHANGE_FRACTION / 2))
         for round_no in range(plan.incremental_rounds):
+            if round_no and not budget.allows(result.incremental_runs[-1].seconds + reserve):
+                break
             moment = now - spacing * (plan.incremental_rounds - 1 - round_no)
             result.batches.append(filler.change_batch(database, changes, changes, moment))
             build = session.invoke(["build"])
@@ -219,10 +226,23 @@ def measure_size(plan: Plan, source: PayloadSource, *, compare: bool = False,
     return result
 
 
+def estimate_seconds(config: BenchConfig) -> float:
+    """Likely cost of the runs that always happen (for the budget of earlier benchmarks):
+    on two shared cores, about 17 minutes at scale 1, mostly the million-conversation
+    fill, full build and floor; at small scales dbt's fixed cost per invocation."""
+    return 150 + 1000 * config.scale
+
+
 def run(config: BenchConfig) -> BenchResult:
+    """The large size first: its single full build is the one that must fit; the
+    small size then repeats its rounds as far as the remaining time allows."""
     source = payload_source(config)
-    sizes = [measure_size(plan, source, compare=index == 0)
-             for index, plan in enumerate(plans(config))]
+    small, large = plans(config)
+    # what the small size's single rounds need, on two shared cores
+    small_reserve = 90 + 100 * config.scale
+    large_result = measure_size(large, source, config.budget, reserve=small_reserve)
+    small_result = measure_size(small, source, config.budget, compare=True)
+    sizes = [small_result, large_result]
     figures = []
     for size in sizes:
         n = f"{size.plan.conversations:,}"

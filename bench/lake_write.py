@@ -18,6 +18,7 @@ from __future__ import annotations
 import json
 import statistics
 import tempfile
+import time
 import uuid
 from collections.abc import Callable, Sequence
 from datetime import datetime, timezone
@@ -25,7 +26,7 @@ from pathlib import Path
 from typing import Any
 
 from bench.bulkfill import ID_BASE
-from bench.config import BenchConfig
+from bench.config import BenchConfig, TimeBudget
 from bench.measure import Samples, ratio, stopwatch
 from bench.payloads import copy_escape
 from bench.pg import throwaway_database
@@ -87,8 +88,10 @@ def _count_and_reset(conn, expected: int) -> None:
         raise RuntimeError(f"wrote {written} rows, expected {expected}")
 
 
-def measure(database: Database, rows: Rows, rounds: int) -> dict[str, Samples]:
-    """Rows per second of each method, ``rounds`` times, plus per-round ratios."""
+def measure(database: Database, rows: Rows, rounds: int,
+            budget: TimeBudget | None = None) -> dict[str, Samples]:
+    """Rows per second of each method, ``rounds`` times (fewer if ``budget`` runs
+    short, never fewer than one), plus per-round ratios."""
     samples = {name: Samples("rows/s") for name in METHODS}
     samples["loader/copy"] = Samples("x")
     samples["loader/insert"] = Samples("x")
@@ -101,7 +104,11 @@ def measure(database: Database, rows: Rows, rounds: int) -> dict[str, Samples]:
         with tempfile.TemporaryDirectory(prefix="bench-lake-") as tmp:
             path = _copy_file(rows, moment, run_id, Path(tmp))
             names = list(METHODS)
+            last_round = 0.0
             for round_no in range(rounds):
+                if round_no and budget is not None and not budget.allows(last_round):
+                    break
+                started = time.monotonic()
                 order = names[round_no % 3:] + names[:round_no % 3]
                 rates = {}
                 for name in order:
@@ -113,9 +120,15 @@ def measure(database: Database, rows: Rows, rounds: int) -> dict[str, Samples]:
                 samples["loader/copy"].add(ratio(rates["loader"], rates["copy"]))
                 samples["loader/insert"].add(ratio(rates["loader"], rates["insert"]))
                 samples["copy/insert"].add(ratio(rates["copy"], rates["insert"]))
+                last_round = time.monotonic() - started
     finally:
         conn.close()
     return samples
+
+
+def estimate_seconds(config: BenchConfig) -> float:
+    """Likely cost of one round and the set-up (for the budget of earlier benchmarks)."""
+    return 20 + 30 * config.scale
 
 
 def run(config: BenchConfig) -> BenchResult:
@@ -124,25 +137,26 @@ def run(config: BenchConfig) -> BenchResult:
     rows = _rows(source.payloads, count)
     sizes = [len(json.dumps(p, separators=(",", ":"))) for _, p in rows]
     with throwaway_database("lake_write") as database:
-        samples = measure(database, rows, ROUNDS)
+        samples = measure(database, rows, ROUNDS, config.budget)
     loader_rate = samples["loader"].median
+    rounds = len(samples["loader"].values)
     return BenchResult(
         name="lake_write",
         figures=[
-            Figure.against("loader rows/s", loader_rate, "rows/s", samples=ROUNDS),
-            Figure.against("bare COPY rows/s", samples["copy"].median, "rows/s", samples=ROUNDS),
+            Figure.against("loader rows/s", loader_rate, "rows/s", samples=rounds),
+            Figure.against("bare COPY rows/s", samples["copy"].median, "rows/s", samples=rounds),
             Figure.against("row-by-row INSERT rows/s", samples["insert"].median, "rows/s",
-                           samples=ROUNDS),
+                           samples=rounds),
             Figure.against("loader / bare COPY", samples["loader/copy"].median, "x",
-                           at_least=0.7, samples=ROUNDS),
+                           at_least=0.7, samples=rounds),
             Figure.against("loader / row-by-row INSERT", samples["loader/insert"].median, "x",
-                           at_least=5, samples=ROUNDS),
+                           at_least=5, samples=rounds),
             Figure.against("bare COPY / row-by-row INSERT", samples["copy/insert"].median, "x",
-                           note="reference: about 7x measured elsewhere", samples=ROUNDS),
+                           note="reference: about 7x measured elsewhere", samples=rounds),
         ],
         details={
             "rows": count,
-            "rounds": ROUNDS,
+            "rounds": rounds,
             "payload_bytes_mean": statistics.fmean(sizes),
             "payload_bytes_median": statistics.median(sizes),
             "loader_mb_per_s": loader_rate * statistics.fmean(sizes) / 1e6,

@@ -124,6 +124,9 @@ class PeakMemory:
 
 def run_loader(sandbox, database: Database) -> LoaderRun:
     """One ``loader run`` backfill into ``database``, timed, its peak memory polled."""
+    # History is stamped up to the sandbox's creation second; a run starting in that
+    # second would rightly leave its last changes to the next run.
+    time.sleep(max(0.0, sandbox.spec.now + 1 - time.time()))
     before = sandbox.stats()
     started = time.time()
     with tempfile.TemporaryFile() as out, stopwatch() as elapsed:
@@ -137,7 +140,7 @@ def run_loader(sandbox, database: Database) -> LoaderRun:
             tail = out.read().decode("utf-8", "replace").strip().splitlines()[-1:] or [""]
             raise LoaderFailed(f"loader exited {proc.returncode}: {tail[0][:300]}")
     after = sandbox.stats()
-    _check_complete(database, sandbox)
+    _check_complete(database, sandbox, until=int(started))
     return LoaderRun(
         account=after["conversations"],
         seconds=seconds,
@@ -148,8 +151,11 @@ def run_loader(sandbox, database: Database) -> LoaderRun:
     )
 
 
-def _check_complete(database: Database, sandbox) -> None:
-    expected = set(sandbox.truth().conversations)
+def _check_complete(database: Database, sandbox, until: int) -> None:
+    """Every conversation modified before the run's start second must be in the lake
+    (one modified in that very second is the next run's, as with ``--lag 0s``)."""
+    truth = sandbox.truth()
+    expected = {cid for cid in truth.conversations if truth.modified_at[cid].timestamp() < until}
     conn = database.connect()
     try:
         with conn.cursor() as cur:
@@ -208,8 +214,9 @@ class SpeedResult:
         return statistics.median(r.api_requests / r.account for r in large)
 
 
-def measure_speed(config: BenchConfig, rounds: int = 3) -> SpeedResult:
-    """Backfills of two account sizes, limit off, alternating; and the bare client."""
+def measure_speed(config: BenchConfig, rounds: int = 3, reserve: float = 0.0) -> SpeedResult:
+    """Backfills of two account sizes, limit off, alternating; and the bare client.
+    Repeats only while the budget keeps ``reserve`` seconds for what follows."""
     from sandbox import Sandbox
 
     small = config.size(2_500, 200)
@@ -220,11 +227,16 @@ def measure_speed(config: BenchConfig, rounds: int = 3) -> SpeedResult:
                              sb_large.stats()["conversations"])
         bare_fetch(sb_large)  # warm the sandbox's render cache: time the loader, not it
         bare_fetch(sb_small)
-        for _ in range(rounds):
+        last_round = 0.0
+        for round_no in range(rounds):
+            if round_no and not config.budget.allows(last_round + reserve):
+                break
+            started = time.monotonic()
             result.bare.add(bare_fetch(sb_large))
             for sandbox in (sb_small, sb_large):
                 with throwaway_database("loader") as database:
                     result.runs.append(run_loader(sandbox, database))
+            last_round = time.monotonic() - started
     return result
 
 
@@ -233,15 +245,24 @@ def measure_budget(config: BenchConfig, requests_per_conversation: float) -> tup
     """A rate-limited backfill sized to take ``180 s x scale`` at the budget."""
     from sandbox import Sandbox
 
-    seconds = config.size(180, 30)
+    seconds = budget_run_seconds(config)
     size = max(50, math.ceil(BUDGET * seconds / 60 / max(requests_per_conversation, 1e-3)))
     with Sandbox(size=size, seed=config.seed + 2, start=START, rate_limit=BUDGET) as sandbox, \
             throwaway_database("loader_budget") as database:
         return run_loader(sandbox, database), seconds
 
 
+def budget_run_seconds(config: BenchConfig) -> int:
+    return config.size(180, 30)
+
+
+def estimate_seconds(config: BenchConfig) -> float:
+    """Likely cost of one speed round, the rate-limited run and the sandboxes."""
+    return 40 + 40 * config.scale + budget_run_seconds(config)
+
+
 def run(config: BenchConfig) -> BenchResult:
-    speed = measure_speed(config)
+    speed = measure_speed(config, reserve=budget_run_seconds(config) + 30)
     budget_run, planned = measure_budget(config, speed.requests_per_conversation)
     minutes, mean_rate = per_minute(budget_run.request_times)
     minute_rate = statistics.median(minutes) if minutes else mean_rate
