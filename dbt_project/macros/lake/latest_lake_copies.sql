@@ -4,8 +4,9 @@
     Ranks on the narrow columns first and fetches the payload of the winners by
     primary key, so the sort never carries payloads. In an incremental run only
     lake rows loaded since the model's cutoff are read (through the loaded_at
-    index), and a copy is kept only if the model holds no newer copy of that
-    entity: a late-loaded old copy never replaces a newer one. The model must
+    index), and a copy is kept only if the model does not already hold it or a
+    newer copy of that entity: a late-loaded old copy never replaces a newer one,
+    and the rows the lookback reads again are not rewritten. The model must
     carry `key_column` (the entity id), `version_column` and `lake_id`. -#}
 {% macro latest_lake_copies(lake_relation, key_column, version_column='extracted_at') -%}
     select lake.*
@@ -22,7 +23,7 @@
         on lake.lake_id = ranked.lake_id
     where
         ranked.copy_rank = 1
-        {{ no_newer_copy_held(key_column, version_column) }}
+        {{ copy_not_yet_held(key_column, version_column) }}
 {%- endmacro %}
 
 {#- In an incremental run: only the lake rows loaded since the model's cutoff. -#}
@@ -32,9 +33,9 @@
     {%- endif -%}
 {%- endmacro %}
 
-{#- In an incremental run: keep a copy only if the model (`this`) holds no newer
-    copy of the same entity, compared on (version_column, lake_id). -#}
-{% macro no_newer_copy_held(key_column, version_column) -%}
+{#- In an incremental run: keep a copy only if the model (`this`) holds neither
+    it nor a newer copy of the same entity, compared on (version_column, lake_id). -#}
+{% macro copy_not_yet_held(key_column, version_column) -%}
     {%- if is_incremental() -%}
         and not exists (
             select 1
@@ -42,7 +43,7 @@
             where
                 modelled.{{ key_column }} = lake.entity_id
                 and (modelled.{{ version_column }}, modelled.lake_id)
-                > (lake.{{ version_column }}, lake.lake_id)
+                >= (lake.{{ version_column }}, lake.lake_id)
         )
     {%- endif -%}
 {%- endmacro %}

@@ -4,8 +4,9 @@
     latest copy.
 
     Incremental: recomputes the conversations whose latest copy or latest
-    tombstone arrived since this model's high-water mark (lake_loaded_at is the
-    later of the two). Changing internal_email_domains or system_closer_emails
+    tombstone was staged since this model's high-water mark (less the lookback)
+    and differs from the one the row was built from (lake_loaded_at is the
+    later of the two load times). Changing internal_email_domains or system_closer_emails
     needs a --full-refresh of this model. -#}
 {{
     config(
@@ -27,15 +28,32 @@ with
 
 {%- if is_incremental() %}
 
+    candidate_conversations as (
+
+        select staged.conversation_id
+        from {{ ref('stg_helpscout__conversations') }} as staged
+        where staged.lake_loaded_at > {{ incremental_lake_cutoff() }}
+        union
+        select staged.conversation_id
+        from {{ ref('stg_helpscout__conversation_tombstones') }} as staged
+        where staged.lake_loaded_at > {{ incremental_lake_cutoff() }}
+
+    ),
+
     changed_conversations as (
 
-        select conversation_id
-        from {{ ref('stg_helpscout__conversations') }}
-        where lake_loaded_at > {{ incremental_lake_cutoff() }}
-        union
-        select conversation_id
-        from {{ ref('stg_helpscout__conversation_tombstones') }}
-        where lake_loaded_at > {{ incremental_lake_cutoff() }}
+        -- the rows built from another copy or tombstone than the current ones
+        select candidate_conversations.conversation_id
+        from candidate_conversations
+        inner join {{ ref('stg_helpscout__conversations') }} as staged
+            on candidate_conversations.conversation_id = staged.conversation_id
+        left join {{ ref('stg_helpscout__conversation_tombstones') }} as tombstones
+            on candidate_conversations.conversation_id = tombstones.conversation_id
+        left join {{ this }} as held
+            on candidate_conversations.conversation_id = held.conversation_id
+        where held.lake_loaded_at is distinct from greatest(
+            staged.lake_loaded_at, tombstones.lake_loaded_at
+        )
 
     ),
 {%- endif %}

@@ -4,9 +4,11 @@
     threads of the merged-away conversation to the target); the `threads` mart
     decides which conversation owns it.
 
-    Incremental: re-explodes the conversations whose chosen copy changed since
-    this model's high-water mark; `replace_by_key` drops their old threads
-    first, so a conversation whose new copy has fewer threads loses the others. -#}
+    Incremental: re-explodes the conversations whose chosen copy changed: among
+    those staged since this model's high-water mark (less the lookback), the ones
+    whose threads here come from another copy. `replace_by_key` drops their old
+    threads first, so a conversation whose new copy has fewer threads loses the
+    others. -#}
 {{
     config(
         materialized='incremental',
@@ -28,13 +30,21 @@ with
 conversations as (
 
     select
-        conversation_id,
-        lake_id,
-        extracted_at,
-        lake_loaded_at
-    from {{ ref('stg_helpscout__conversations') }}
+        staged.conversation_id,
+        staged.lake_id,
+        staged.extracted_at,
+        staged.lake_loaded_at
+    from {{ ref('stg_helpscout__conversations') }} as staged
     {%- if is_incremental() %}
-        where lake_loaded_at > {{ incremental_lake_cutoff() }}
+        where
+            staged.lake_loaded_at > {{ incremental_lake_cutoff() }}
+            and not exists (
+                select 1
+                from {{ this }} as held
+                where
+                    held.conversation_id = staged.conversation_id
+                    and held.conversation_lake_id = staged.lake_id
+            )
     {%- endif %}
 
 ),
