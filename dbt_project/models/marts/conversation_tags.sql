@@ -42,19 +42,7 @@ listed_tags as (
 
     changed_conversations as (
 
-        -- staged since the high-water mark (less the lookback), and not what the
-        -- rows here were built from
-        select staged.conversation_id
-        from {{ ref('stg_helpscout__conversations') }} as staged
-        where
-            staged.lake_loaded_at > {{ incremental_lake_cutoff() }}
-            and not exists (
-                select 1
-                from {{ this }} as held
-                where
-                    held.conversation_id = staged.conversation_id
-                    and held.lake_loaded_at = staged.lake_loaded_at
-            )
+        {{ restaged_conversations() }}
         union
         -- a tag renamed or recoloured, or not listed: a rename does not touch
         -- the conversations carrying the tag

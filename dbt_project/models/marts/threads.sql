@@ -35,19 +35,7 @@ with
 
     changed_conversations as (
 
-        -- staged since the high-water mark (less the lookback), and not what the
-        -- threads here were built from
-        select staged.conversation_id
-        from {{ ref('stg_helpscout__conversations') }} as staged
-        where
-            staged.lake_loaded_at > {{ incremental_lake_cutoff() }}
-            and not exists (
-                select 1
-                from {{ this }} as held
-                where
-                    held.conversation_id = staged.conversation_id
-                    and held.lake_loaded_at = staged.lake_loaded_at
-            )
+        {{ restaged_conversations() }}
 
     ),
 

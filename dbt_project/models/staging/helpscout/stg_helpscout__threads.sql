@@ -29,22 +29,19 @@ with
 
 conversations as (
 
-    select
-        staged.conversation_id,
-        staged.lake_id,
-        staged.extracted_at,
-        staged.lake_loaded_at
-    from {{ ref('stg_helpscout__conversations') }} as staged
     {%- if is_incremental() %}
-        where
-            staged.lake_loaded_at > {{ incremental_lake_cutoff() }}
-            and not exists (
-                select 1
-                from {{ this }} as held
-                where
-                    held.conversation_id = staged.conversation_id
-                    and held.conversation_lake_id = staged.lake_id
-            )
+        {{ restaged_conversations(
+            held_column='conversation_lake_id',
+            staged_column='lake_id',
+            columns=['conversation_id', 'lake_id', 'extracted_at', 'lake_loaded_at'],
+        ) }}
+    {%- else %}
+        select
+            conversation_id,
+            lake_id,
+            extracted_at,
+            lake_loaded_at
+        from {{ ref('stg_helpscout__conversations') }}
     {%- endif %}
 
 ),
