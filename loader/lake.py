@@ -125,27 +125,25 @@ class _CopySource:
     """A file-like view of COPY lines made on demand, as ``copy_expert`` reads.
 
     Serialising the next rows overlaps with PostgreSQL parsing the previous ones,
-    and only one read's worth of lines is ever in memory, however many rows.
+    and only about one read's worth of lines is ever in memory, however many rows.
     """
 
     def __init__(self, lines: Iterator[bytes]) -> None:
         self._lines = lines
-        self._buffer = bytearray()
         self.count = 0
 
     def read(self, size: int = -1) -> bytes:
-        while size < 0 or len(self._buffer) < size:
-            line = next(self._lines, None)
-            if line is None:
-                break
-            self._buffer += line
+        # Whole lines, at least ``size`` bytes of them: copy_expert sends whatever
+        # length it is given, and one join is the only copy made.
+        chunk: list[bytes] = []
+        total = 0
+        for line in self._lines:
+            chunk.append(line)
+            total += len(line)
             self.count += 1
-        size = len(self._buffer) if size < 0 else size
-        chunk = bytes(self._buffer[:size])
-        del self._buffer[:size]
-        return chunk
-
-    readline = read  # psycopg2 only calls read(); this keeps io-style callers happy
+            if 0 <= size <= total:
+                break
+        return b"".join(chunk)
 
 
 def copy_rows(cursor, table: str, rows: Iterable[LakeRow], *, run_id: uuid.UUID | str,

@@ -110,12 +110,13 @@ def iter_pages(client: HelpScoutClient, path: str, params: Mapping[str, str] | N
         if page.next_href is None or not page.items:
             return
         target = client.url(page.next_href)
+        # Let the page go before the next one arrives: one page in memory per worker.
+        page = response = None
         if str(target) in visited or len(visited) >= MAX_PAGES:
             raise MalformedResponse(
                 f"{describe_url(target)}: pagination loops back to a page already read"
             )
         visited.add(str(target))
-        response = None
 
 
 @dataclass
@@ -148,6 +149,7 @@ def scan(pages: Callable[[], Iterator[Page]], on_page: Callable[[Page], None], *
                 state.totals.append(page.total)
             state.ids.update(entity_id(item, what) for item in page.items)
             on_page(page)
+            del page  # not kept alive while the next page is fetched
         if not state.shifted():
             return True
         if attempt < max_rescans:
