@@ -9,6 +9,7 @@ from __future__ import annotations
 import argparse
 import importlib
 import json
+import signal
 import sys
 import traceback
 from dataclasses import replace
@@ -79,6 +80,8 @@ def main(argv: list[str] | None = None) -> int:
         print(f"error: unknown benchmark {unknown[0]!r} (any of: {', '.join(BENCHMARKS)})",
               file=sys.stderr)
         return 2
+    # A plain kill must still drop the throwaway databases: unwind like Ctrl-C does.
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
     names = [n for n in BENCHMARKS if n in args.names] if args.names else list(BENCHMARKS)
     results = [run_one(name, with_budget_for_rest(config, names[i + 1:]))
                for i, name in enumerate(names)]
