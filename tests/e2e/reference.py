@@ -239,6 +239,14 @@ class ReferenceState:
             "users": {uid: _user_row(u) for uid, u in truth.users.items()},
         }
 
+    def shared_thread_ids(self) -> set[int]:
+        """Thread ids in more than one seen conversation (what merges leave behind)."""
+        holders: dict[int, int] = {}
+        for seen in self.seen.values():
+            for thread in _obj(seen.payload.get("_embedded")).get("threads") or []:
+                holders[thread["id"]] = holders.get(thread["id"], 0) + 1
+        return {tid for tid, n in holders.items() if n > 1}
+
     def _threads(self) -> dict[int, Row]:
         """Each thread under the conversation holding it whose copy is the most recent:
         one the account still has, else the gone one seen last."""

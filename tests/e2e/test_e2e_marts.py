@@ -126,6 +126,8 @@ class History:
     full_refresh_marts: dict[str, dict[Any, ref.Row]]
     full_refresh_problems: list[str]
     changes: dict[int, dict[str, int]]
+    shared_thread_ids: int
+    removals: dict[str, int]
     log: list[str]
 
 
@@ -155,8 +157,10 @@ def history(module_pg_database: Database, tmp_path_factory) -> Iterator[History]
             row_counts[round_no] = {mart: len(rows) for mart, rows in marts.items()}
         pipeline.build("--full-refresh", "--exclude", "test_type:unit")
         full = pipeline.marts()
+        removals = {reason: sum(r == reason for r, _ in state.removed.values())
+                    for reason in ("deleted", "merged")}
         yield History(problems, row_counts, marts, full, _problems(state, full), changes,
-                      pipeline.log)
+                      len(state.shared_thread_ids()), removals, pipeline.log)
 
 
 @pytest.mark.parametrize("round_no", range(ROUNDS + 1))
@@ -170,6 +174,9 @@ def test_rounds_exercised_the_hard_cases(history: History) -> None:
     assert {"merge", "hard_delete", "soft_delete", "rename_tag", "retag", "spam"} <= done
     assert all(counts["merge"] and counts["hard_delete"] for counts in history.changes.values())
     assert all(counts[m] > 0 for counts in history.row_counts.values() for m in counts)
+    # merges of conversations loaded before: the same thread in two conversations' copies
+    assert history.shared_thread_ids > 0
+    assert history.removals["deleted"] > 0 and history.removals["merged"] > 0
 
 
 def test_full_refresh_gives_the_incremental_marts(history: History) -> None:

@@ -5,7 +5,8 @@
     Odd shapes never fail: a `tags` value that is not an array was already made
     empty upstream; elements that are not objects or carry no whole-number id
     are skipped; a tag listed twice counts once. The name and colour are the
-    ones embedded in that copy (the name at the time it was fetched). -#}
+    ones embedded in that copy (the name at the time it was fetched; under `tag`,
+    or `name` as in the tags listing). -#}
 {{ config(materialized='view') }}
 
 with
@@ -40,7 +41,7 @@ final as (
     select distinct on (conversation_id, tag_id)
         conversation_id,
         {{ json_bigint("tag ->> 'id'") }} as tag_id,
-        tag ->> 'tag' as tag_name,
+        coalesce(tag ->> 'tag', tag ->> 'name') as tag_name,
         tag ->> 'color' as tag_color,
         lake_loaded_at
     from tag_elements
