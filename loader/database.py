@@ -285,7 +285,8 @@ def main(argv: list[str] | None = None) -> int:
                 print(f"{key}={value}")
         elif command == "shell":
             database = resolve()
-            os.execvpe(psql_path(), [psql_path(), *args[1:]], {**os.environ, **database.libpq_env()})
+            env = {**os.environ, **database.libpq_env()}
+            os.execvpe(psql_path(), [psql_path(), *args[1:]], env)
         else:
             print(f"error: unknown command {command!r} (start, stop, shell, describe, env)",
                   file=sys.stderr)

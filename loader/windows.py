@@ -1,7 +1,10 @@
 """``modifiedAt`` windows: where a run starts and ends, and how the span is cut.
 
-Bounds are inclusive at second precision, as Help Scout's range query is, so
-consecutive windows are ``[A, B]``, ``[B+1s, C]``, ...: no gap, no overlap.
+Windows are kept at second precision, consecutive ones ``[A, B]``, ``[B+1s, C]``,
+...: no gap, no overlap. The query asks for ``[A TO B+1s]`` (inclusive bounds, as
+Help Scout's range query has them): should the API keep fractions of a second in
+``modifiedAt``, a change at ``B+0.5s`` would otherwise fall between two windows.
+The shared boundary second costs a duplicate row now and then, which dbt removes.
 
 Where a run starts is derived from ``load_windows`` alone (no state file): the
 *watermark* is the end of the gapless chain of completed windows that starts at the
@@ -45,7 +48,7 @@ class Window:
         return int((self.end - self.start).total_seconds()) + 1
 
     def query(self) -> str:
-        return f"(modifiedAt:[{iso(self.start)} TO {iso(self.end)}])"
+        return f"(modifiedAt:[{iso(self.start)} TO {iso(self.end + ONE_SECOND)}])"
 
     def split(self, parts: int) -> list[Window]:
         """At most ``parts`` gapless pieces of (nearly) equal length, at least 1s each."""

@@ -56,7 +56,9 @@ def test_window_split_is_gapless_and_disjoint():
         assert all(b.start == a.end + ONE_SECOND for a, b in pairwise(pieces))
         assert all(p.start <= p.end for p in pieces)
         assert len(pieces) == min(parts, 10)
-    assert window.query() == "(modifiedAt:[2024-01-01T00:00:00Z TO 2024-01-01T00:00:09Z])"
+    # The query reaches the next window's first second, so a modifiedAt kept with
+    # fractions of a second (00:00:09.5) cannot fall between two windows.
+    assert window.query() == "(modifiedAt:[2024-01-01T00:00:00Z TO 2024-01-01T00:00:10Z])"
 
 
 def test_watermark_is_the_end_of_the_contiguous_prefix():
