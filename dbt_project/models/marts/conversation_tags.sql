@@ -86,15 +86,7 @@ bridge as (
 
 final as (
 
-    {%- if is_incremental() %}
-        -- every changed conversation, with its tags or (none left) one row of
-        -- nulls: replace_by_key deletes all its old rows first (USING keeps one key column)
-        select *  -- noqa: RF02
-        from changed_conversations
-        left join bridge using (conversation_id)  -- noqa: ST07
-    {%- else %}
-        select * from bridge
-    {%- endif %}
+    {{ replace_by_key_rows('bridge', keys_from='changed_conversations', key='conversation_id') }}  -- noqa: RF02, ST07
 
 )
 

@@ -102,15 +102,7 @@ owned_threads as (
 
 final as (
 
-    {%- if is_incremental() %}
-        -- every affected thread, with its owner or (held nowhere now) nulls:
-        -- replace_by_key deletes the old row of each first (USING: one key column)
-        select *  -- noqa: RF02
-        from affected_threads
-        left join owned_threads using (thread_id)  -- noqa: ST07
-    {%- else %}
-        select * from owned_threads
-    {%- endif %}
+    {{ replace_by_key_rows('owned_threads', keys_from='affected_threads', key='thread_id') }}  -- noqa: RF02, ST07
 
 )
 

@@ -129,15 +129,7 @@ threads as (
 
 final as (
 
-    {%- if is_incremental() %}
-        -- every changed conversation, with its threads or (none left) one row of
-        -- nulls: replace_by_key deletes all its old threads first (USING: one key column)
-        select *  -- noqa: RF02
-        from (select conversations.conversation_id from conversations) as changed_conversations
-        left join threads using (conversation_id)  -- noqa: ST07
-    {%- else %}
-        select * from threads
-    {%- endif %}
+    {{ replace_by_key_rows('threads', keys_from='conversations', key='conversation_id') }}  -- noqa: RF02, ST07
 
 )
 
