@@ -76,8 +76,11 @@ threads as (
         threads.conversation_id,
         threads.thread_type,
         threads.created_at,
-        threads.is_user_reply
+        threads.is_user_reply,
+        parents.created_at as conversation_created_at
     from {{ ref('stg_helpscout__threads') }} as threads
+    inner join {{ ref('stg_helpscout__conversations') }} as parents
+        on threads.conversation_id = parents.conversation_id
     {%- if is_incremental() %}
         where threads.conversation_id in (
             select changed_conversations.conversation_id from changed_conversations
@@ -118,11 +121,9 @@ thread_counts as (
         count(*) filter (where threads.is_user_reply) as reply_count,
         count(*) filter (where threads.thread_type = 'note') as note_count,
         min(threads.created_at) filter (
-            where threads.is_user_reply and threads.created_at >= conversations.created_at
+            where threads.is_user_reply and threads.created_at >= threads.conversation_created_at
         ) as first_user_reply_at
     from threads
-    inner join conversations
-        on threads.conversation_id = conversations.conversation_id
     group by threads.conversation_id
 
 ),
