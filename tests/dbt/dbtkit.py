@@ -91,10 +91,11 @@ class Dbt:
     database: Database
     workdir: Path
     vars: dict[str, Any] = field(default_factory=dict)
+    env: dict[str, str] = field(default_factory=dict)
 
     def __call__(self, *args: str) -> str:
         env = dict(os.environ, DBT_TARGET_PATH=str(self.workdir / "target"),
-                   DBT_LOG_PATH=str(self.workdir / "logs"))
+                   DBT_LOG_PATH=str(self.workdir / "logs"), **self.env)
         extra = ["--vars", json.dumps(self.vars)] if self.vars else []
         done = run_dbt([*args, *extra], self.database, env=env, capture=True)
         assert done.returncode == 0, done.stdout[-4000:]

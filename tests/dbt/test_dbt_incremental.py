@@ -39,7 +39,8 @@ def _snapshot(lake: Lake) -> dict[str, list[tuple[Any, ...]]]:
 @pytest.fixture(scope="module")
 def built(module_pg_database: Database, tmp_path_factory) -> Iterator[Built]:
     lake = Lake(module_pg_database)
-    dbt = Dbt(module_pg_database, tmp_path_factory.mktemp("dbt"))
+    # dbt's sessions in a far-off zone (UTC+13:45): every timestamp must still be exact
+    dbt = Dbt(module_pg_database, tmp_path_factory.mktemp("dbt"), env={"PGTZ": "Pacific/Chatham"})
     snapshots = {}
 
     # Load 1: five conversations and the tags listing.
@@ -117,6 +118,16 @@ def test_first_load(built: Built) -> None:
     owners = _column(built, "load 1", "threads", "conversation_id")
     assert owners == {11: (1,), 12: (1,), 13: (1,), 21: (2,), 31: (3,), 32: (3,), 41: (4,),
                       51: (5,)}
+
+
+def test_timestamps_are_exact_instants_whatever_the_session_zone(built: Built) -> None:
+    times = _column(built, "load 1", "conversations", "created_at", "closed_at",
+                    "resolution_minutes", "first_response_minutes")
+    assert times[5][:3] == (at("2025-01-01 10:00"), at("2025-01-05 12:00"), 4 * 24 * 60 + 120)
+    assert times[1][0] == at("2025-01-01 10:00")
+    assert times[1][3] == 60  # first reply an hour after creation
+    threads = _column(built, "load 1", "threads", "created_at")
+    assert threads[12] == (at("2025-01-01 11:00"),)
 
 
 def test_removed_tags_and_threads_disappear(built: Built) -> None:
