@@ -7,7 +7,7 @@
         incremental_strategy='delete+insert',
         unique_key='conversation_id',
         on_schema_change='fail',
-        post_hook='analyze {{ this }}',
+        post_hook='{{ analyze_if_new() }}',
         indexes=[
             {'columns': ['conversation_id'], 'unique': true},
             {'columns': ['lake_loaded_at']},

@@ -5,7 +5,7 @@
         incremental_strategy='delete+insert',
         unique_key='mailbox_id',
         on_schema_change='fail',
-        post_hook='analyze {{ this }}',
+        post_hook='{{ analyze_if_new() }}',
         indexes=[{'columns': ['mailbox_id'], 'unique': true}],
     )
 }}

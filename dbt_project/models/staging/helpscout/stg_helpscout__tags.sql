@@ -6,7 +6,7 @@
         incremental_strategy='delete+insert',
         unique_key='tag_id',
         on_schema_change='fail',
-        post_hook='analyze {{ this }}',
+        post_hook='{{ analyze_if_new() }}',
         indexes=[{'columns': ['tag_id'], 'unique': true}],
     )
 }}

@@ -5,7 +5,7 @@
         incremental_strategy='delete+insert',
         unique_key='user_id',
         on_schema_change='fail',
-        post_hook='analyze {{ this }}',
+        post_hook='{{ analyze_if_new() }}',
         indexes=[{'columns': ['user_id'], 'unique': true}],
     )
 }}
