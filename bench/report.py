@@ -71,6 +71,23 @@ def load_average() -> list[float]:
     return []
 
 
+def source_version(root: Path = RESULTS_DIR.parent.parent) -> dict[str, Any]:
+    """The commit measured, and whether the working tree differed from it."""
+    import subprocess
+
+    def git(*args: str) -> str:
+        done = subprocess.run(["git", "-C", str(root), *args], capture_output=True, text=True,
+                              check=False)
+        return done.stdout.strip() if done.returncode == 0 else ""
+
+    commit = git("rev-parse", "HEAD")
+    if not commit:
+        return {}
+    changed = git("status", "--porcelain", "--untracked-files=no", "--", "loader", "sandbox",
+                  "dbt_project", "bench")
+    return {"commit": commit, "uncommitted_changes": bool(changed)}
+
+
 def machine() -> dict[str, Any]:
     """What the figures were measured on; the load average says how shared it was."""
     info: dict[str, Any] = {
@@ -92,8 +109,9 @@ def write_results(results: list[BenchResult], path: Path = LATEST,
             document = {}
     benchmarks = document.get("benchmarks", {})
     now = datetime.now(timezone.utc).isoformat(timespec="seconds")
+    version = source_version()
     for result in results:
-        benchmarks[result.name] = {"measured_at": now, **result.as_dict()}
+        benchmarks[result.name] = {"measured_at": now, "source": version, **result.as_dict()}
     document = {"generated_at": now, "machine": machine(), **(extra or {}),
                 "benchmarks": dict(sorted(benchmarks.items()))}
     path.parent.mkdir(parents=True, exist_ok=True)
