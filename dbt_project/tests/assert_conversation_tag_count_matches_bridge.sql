@@ -1,27 +1,42 @@
 -- conversations.tag_count is the number of rows for the conversation in the
--- conversation_tags bridge (both incremental: they must agree after any run)
+-- conversation_tags bridge (both incremental: they must agree after any run);
+-- checks the recently built conversations (see the recently_built macro)
 with
+
+recent_conversations as (
+
+    select
+        conversations.conversation_id,
+        conversations.tag_count
+    from {{ ref('conversations') }} as conversations
+    where {{ recently_built('conversations', ref('conversations')) }}
+
+),
 
 bridge_counts as (
 
     select
-        conversation_id,
+        bridge.conversation_id,
         count(*) as bridge_rows
-    from {{ ref('conversation_tags') }}
-    group by conversation_id
+    from {{ ref('conversation_tags') }} as bridge
+    where
+        bridge.conversation_id in (
+            select recent_conversations.conversation_id from recent_conversations
+        )
+    group by bridge.conversation_id
 
 ),
 
 final as (
 
     select
-        conversations.conversation_id,
-        conversations.tag_count,
+        recent_conversations.conversation_id,
+        recent_conversations.tag_count,
         coalesce(bridge_counts.bridge_rows, 0) as bridge_rows
-    from {{ ref('conversations') }} as conversations
+    from recent_conversations
     left join bridge_counts
-        on conversations.conversation_id = bridge_counts.conversation_id
-    where conversations.tag_count <> coalesce(bridge_counts.bridge_rows, 0)
+        on recent_conversations.conversation_id = bridge_counts.conversation_id
+    where recent_conversations.tag_count <> coalesce(bridge_counts.bridge_rows, 0)
 
 )
 

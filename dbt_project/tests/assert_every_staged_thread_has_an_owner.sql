@@ -1,13 +1,13 @@
 -- every thread of every conversation's latest copy is in the threads mart, under
--- one of the conversations that hold it (ownership after merges loses nothing)
+-- one of the conversations that hold it (ownership after merges loses nothing);
+-- checks the recently staged threads (see the recently_built macro)
 with
 
 staged_threads as (
 
-    select
-        thread_id,
-        conversation_id
-    from {{ ref('stg_helpscout__threads') }}
+    select staged.thread_id
+    from {{ ref('stg_helpscout__threads') }} as staged
+    where {{ recently_built('staged', ref('stg_helpscout__threads')) }}
 
 ),
 

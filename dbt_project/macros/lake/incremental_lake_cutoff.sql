@@ -7,8 +7,8 @@
     lookback catches rows that a concurrent load committed after rows with a
     later `loaded_at` (loaded_at is taken at insert, visibility at commit).
     An empty model reads everything. Only call it when is_incremental().
-    The incremental models ANALYZE themselves after a full build (post_hook
-    analyze_if_new) so that the next run's planner knows their real size. -#}
+    The post_hook refresh_statistics keeps the planner's statistics current
+    enough that it knows how few rows are new. -#}
 {% macro incremental_lake_cutoff(column='lake_loaded_at') -%}
     {%- set cutoff = none -%}
     {%- if execute -%}

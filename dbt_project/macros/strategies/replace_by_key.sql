@@ -9,7 +9,9 @@
     left, a thread that no conversation holds any more). Models build such rows
     with `keys left join rows using (key)`. Both statements run in the model's
     transaction; each is a semi-join on the target's key index, so the cost
-    follows the batch, not the table. -#}
+    follows the batch, not the table. With `present_column` set to the key
+    itself, this is a plain delete+insert (the models with one row per key use
+    it so, for one strategy throughout). -#}
 {% macro get_incremental_replace_by_key_sql(arg_dict) %}
 {%- set target = arg_dict["target_relation"] -%}
 {%- set batch = arg_dict["temp_relation"] -%}

@@ -15,7 +15,7 @@
         unique_key='conversation_id',
         present_column='tag_id',
         on_schema_change='fail',
-        post_hook='{{ analyze_if_new() }}',
+        post_hook='{{ refresh_statistics() }}',
         indexes=[
             {'columns': ['conversation_id', 'tag_id'], 'unique': true},
             {'columns': ['tag_id']},

@@ -18,7 +18,7 @@
         unique_key='thread_id',
         present_column='conversation_id',
         on_schema_change='fail',
-        post_hook='{{ analyze_if_new() }}',
+        post_hook='{{ refresh_statistics() }}',
         indexes=[
             {'columns': ['thread_id'], 'unique': true},
             {'columns': ['conversation_id']},

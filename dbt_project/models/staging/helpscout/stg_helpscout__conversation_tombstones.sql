@@ -5,10 +5,11 @@
 {{
     config(
         materialized='incremental',
-        incremental_strategy='delete+insert',
+        incremental_strategy='replace_by_key',
         unique_key='conversation_id',
+        present_column='conversation_id',
         on_schema_change='fail',
-        post_hook='{{ analyze_if_new() }}',
+        post_hook='{{ refresh_statistics(every_run=true) }}',
         indexes=[
             {'columns': ['conversation_id'], 'unique': true},
             {'columns': ['lake_loaded_at']},

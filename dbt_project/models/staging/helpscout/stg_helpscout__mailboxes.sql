@@ -2,10 +2,11 @@
 {{
     config(
         materialized='incremental',
-        incremental_strategy='delete+insert',
+        incremental_strategy='replace_by_key',
         unique_key='mailbox_id',
+        present_column='mailbox_id',
         on_schema_change='fail',
-        post_hook='{{ analyze_if_new() }}',
+        post_hook='{{ refresh_statistics() }}',
         indexes=[{'columns': ['mailbox_id'], 'unique': true}],
     )
 }}

@@ -3,10 +3,11 @@
 {{
     config(
         materialized='incremental',
-        incremental_strategy='delete+insert',
+        incremental_strategy='replace_by_key',
         unique_key='tag_id',
+        present_column='tag_id',
         on_schema_change='fail',
-        post_hook='{{ analyze_if_new() }}',
+        post_hook='{{ refresh_statistics() }}',
         indexes=[{'columns': ['tag_id'], 'unique': true}],
     )
 }}

@@ -16,7 +16,7 @@
         unique_key='conversation_id',
         present_column='thread_id',
         on_schema_change='fail',
-        post_hook='{{ analyze_if_new() }}',
+        post_hook='{{ refresh_statistics() }}',
         indexes=[
             {'columns': ['conversation_id', 'thread_id'], 'unique': true},
             {'columns': ['thread_id']},

@@ -2,10 +2,11 @@
 {{
     config(
         materialized='incremental',
-        incremental_strategy='delete+insert',
+        incremental_strategy='replace_by_key',
         unique_key='user_id',
+        present_column='user_id',
         on_schema_change='fail',
-        post_hook='{{ analyze_if_new() }}',
+        post_hook='{{ refresh_statistics() }}',
         indexes=[{'columns': ['user_id'], 'unique': true}],
     )
 }}
