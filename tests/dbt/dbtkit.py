@@ -67,12 +67,13 @@ class Lake:
             [(p["id"], json.dumps(p), extracted_at, str(run_id), loaded_at) for p in payloads])
 
     def tombstone(self, conversation_id: int, reason: str, *, detected_at: datetime,
-                  merged_into: int | None = None) -> None:
+                  merged_into: int | None = None, loaded_at: datetime | None = None) -> None:
         self.execute(
             f"insert into {self.schema}.conversation_tombstones"
-            " (entity_id, reason, merged_into_id, detected_at, run_id)"
-            " values (%s, %s, %s, %s, %s)",
-            [(conversation_id, reason, merged_into, detected_at, str(self.new_run()))])
+            " (entity_id, reason, merged_into_id, detected_at, run_id, loaded_at)"
+            " values (%s, %s, %s, %s, %s, coalesce(%s, clock_timestamp()))",
+            [(conversation_id, reason, merged_into, detected_at, str(self.new_run()),
+              loaded_at)])
 
     def query(self, statement: str) -> list[tuple[Any, ...]]:
         conn = self.database.connect()

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from dataclasses import dataclass
+from datetime import timedelta
 from typing import Any
 
 import pytest
@@ -90,6 +91,12 @@ def built(module_pg_database: Database, tmp_path_factory) -> Iterator[Built]:
                 extracted_at=at("2025-02-03 00:00"))
     lake.append("tags", [tag(100, "alpha renamed", "#bbb"), tag(300, "gamma renamed")],
                 extracted_at=at("2025-02-03 00:00"))
+    # A reconcile that committed late: its tombstone of conversation 2 carries a load
+    # time just before that of the copy the marts were built from.
+    (copy_loaded,) = lake.query("select max(loaded_at) from helpscout_raw.conversations"
+                                " where entity_id = 2")[0]
+    lake.tombstone(2, "deleted", detected_at=at("2025-02-02 12:00"),
+                   loaded_at=copy_loaded - timedelta(seconds=1))
     dbt(*BUILD)
     snapshots["load 3"] = _snapshot(lake)
 
@@ -153,6 +160,11 @@ def test_deleted_then_back(built: Built) -> None:
         (True, "deleted")
     assert _column(built, "load 3", "conversations", "is_deleted", "removal_reason",
                    "tag_count")[4] == (False, None, 0)
+
+
+def test_a_tombstone_committed_late_still_counts(built: Built) -> None:
+    assert _column(built, "load 3", "conversations", "is_deleted", "removal_reason")[2] == \
+        (True, "deleted")
 
 
 def test_a_late_older_copy_never_wins(built: Built) -> None:

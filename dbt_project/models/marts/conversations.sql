@@ -44,6 +44,7 @@ with
     changed_conversations as (
 
         -- the rows built from another copy or tombstone than the current ones
+        -- (also when a tombstone committed late, behind the copy's load time)
         select candidate_conversations.conversation_id
         from candidate_conversations
         inner join {{ ref('stg_helpscout__conversations') }} as staged
@@ -52,9 +53,22 @@ with
             on candidate_conversations.conversation_id = tombstones.conversation_id
         left join {{ this }} as held
             on candidate_conversations.conversation_id = held.conversation_id
-        where held.lake_loaded_at is distinct from greatest(
-            staged.lake_loaded_at, tombstones.lake_loaded_at
-        )
+        where
+            held.lake_loaded_at is distinct from greatest(
+                staged.lake_loaded_at, tombstones.lake_loaded_at
+            )
+            or held.removal_reason is distinct from (
+                case
+                    when tombstones.detected_at > staged.extracted_at
+                        then tombstones.removal_reason
+                end
+            )
+            or held.merged_into_conversation_id is distinct from (
+                case
+                    when tombstones.detected_at > staged.extracted_at
+                        then tombstones.merged_into_conversation_id
+                end
+            )
 
     ),
 {%- endif %}
