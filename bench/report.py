@@ -132,9 +132,8 @@ def _format(value: float | None, unit: str) -> str:
         return f"{value:.2f}x"
     if unit == "%":
         return f"{value:.1f}%"
-    if abs(value) >= 100:
-        return f"{value:,.0f} {unit}"
-    return f"{value:.3g} {unit}"
+    text = f"{value:,.0f}" if abs(value) >= 100 else f"{value:.3g}"
+    return f"{text} {unit}" if unit else text
 
 
 def table(results: list[BenchResult]) -> str:
