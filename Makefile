@@ -6,7 +6,8 @@ PYTHON ?= python3
 VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed-stamp
-DBT := $(PY) -m loader.dbt_runner
+OPS := $(PY) -m ops
+DBT := $(OPS) dbt
 DOCS_PORT ?= 8080
 SIZE ?= 3000
 SEED ?= 42
@@ -27,18 +28,15 @@ $(STAMP): pyproject.toml
 venv: $(STAMP)
 
 demo: $(STAMP) ## Fresh clone to built marts against a sandbox Help Scout account
-	$(PY) -m sandbox.demo --size $(SIZE) --seed $(SEED)
+	$(OPS) demo --size $(SIZE) --seed $(SEED)
 
 run: $(STAMP) ## The real thing: load from Help Scout (HELPSCOUT_APP_ID/SECRET), then build
-	@if [ -z "$$HELPSCOUT_APP_ID" ] || [ -z "$$HELPSCOUT_APP_SECRET" ]; then \
-	  echo "error: set HELPSCOUT_APP_ID and HELPSCOUT_APP_SECRET (Help Scout > Your Profile > My Apps)" >&2; \
-	  exit 2; fi
-	$(PY) -m loader run
-	$(PY) -m loader reconcile --if-due
+	$(OPS) load run
+	$(OPS) load reconcile --if-due
 	$(DBT) build
 
 load: $(STAMP) ## Load only: incremental extraction into helpscout_raw
-	$(PY) -m loader run
+	$(OPS) load run
 
 build: $(STAMP) ## dbt build (models and their tests) on the current lake
 	$(DBT) build
@@ -50,30 +48,30 @@ docs: docs-generate ## Generate the dbt docs site and serve it on localhost:$(DO
 	$(DBT) docs serve --port $(DOCS_PORT) --host 127.0.0.1 --no-browser
 
 report: $(STAMP) ## Print the latest complete week and the five busiest mailboxes
-	$(PY) -m loader.report
+	$(OPS) report
 
 test: $(STAMP) lint ## Lint, then every test (unit, sandbox, loader, dbt end to end)
 	$(PY) -m pytest
 
 lint: $(STAMP) ## ruff and sqlfluff lint
-	$(VENV)/bin/ruff check loader sandbox tests bench
+	$(VENV)/bin/ruff check loader ops sandbox tests bench
 	$(VENV)/bin/sqlfluff lint dbt_project --disable-progress-bar
 
 bench: $(STAMP) ## Benchmarks as ratios against same-run baselines (BENCH_SCALE=0.1 for a quick look)
 	$(PY) -m bench
 
 db-start: $(STAMP) ## Start the embedded PostgreSQL (no-op with an external database)
-	$(PY) -m loader.database start
+	$(OPS) db start
 
 db-stop: $(STAMP) ## Stop the embedded PostgreSQL
-	$(PY) -m loader.database stop
+	$(OPS) db stop
 
 db-shell: $(STAMP) ## psql on the configured database
-	$(PY) -m loader.database shell
+	$(OPS) db shell
 
 sandbox: $(STAMP) ## Serve a sandbox Help Scout API in the foreground
 	$(PY) -m sandbox serve --size $(SIZE) --seed $(SEED)
 
 clean: ## Stop the embedded database and remove every generated file (keeps nothing)
-	-@test -x $(PY) && $(PY) -m loader.database stop
+	-@test -x $(PY) && $(OPS) db stop
 	rm -rf $(VENV) .pgdata .build dbt_project/target dbt_project/logs logs .pytest_cache .ruff_cache *.egg-info

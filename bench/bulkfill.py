@@ -30,7 +30,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from bench.payloads import EARLIER_STATUS, DayText, Template, copy_escape
-from loader.database import Database
+from loader.connection import Database
 from loader.schema import DEFAULT_RAW_SCHEMA, migrate
 
 #: Replicated conversations get ids from here on, far from the sandbox's own.

@@ -11,8 +11,8 @@ from pathlib import Path
 from typing import Any
 
 from bench.measure import stopwatch
-from loader.database import Database
-from loader.dbt_runner import run_dbt
+from loader.connection import Database
+from ops.dbt import run_dbt
 
 TEST_TYPES = ("test", "unit_test")
 _ANSI = re.compile(r"\x1b\[[0-9;]*m")

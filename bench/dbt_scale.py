@@ -35,8 +35,8 @@ from bench.measure import Samples, ratio, stopwatch
 from bench.pg import SizeSampler, database_size, throwaway_database
 from bench.report import BenchResult, Figure
 from bench.source import PayloadSource, payload_source
-from loader.database import Database
-from loader.dbt_runner import DBT_PROJECT_DIR
+from loader.connection import Database
+from ops.dbt import DBT_PROJECT_DIR
 
 FULL_SIZES = (100_000, 1_000_000)
 CHANGE_FRACTION = 0.01

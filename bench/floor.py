@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from bench.measure import stopwatch
-from loader.database import Database
+from loader.connection import Database
 from loader.schema import DEFAULT_RAW_SCHEMA
 
 FLOOR_SQL = Path(__file__).with_name("floor.sql")

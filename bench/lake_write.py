@@ -32,7 +32,7 @@ from bench.payloads import copy_escape
 from bench.pg import throwaway_database
 from bench.report import BenchResult, Figure
 from bench.source import payload_source
-from loader.database import Database
+from loader.connection import Database
 from loader.lake import write_rows
 from loader.schema import DEFAULT_RAW_SCHEMA, migrate
 

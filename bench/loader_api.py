@@ -36,7 +36,7 @@ from bench.config import BenchConfig
 from bench.measure import Samples, ratio, stopwatch
 from bench.pg import throwaway_database
 from bench.report import BenchResult, Figure
-from loader.database import Database
+from loader.connection import Database
 from loader.schema import DEFAULT_RAW_SCHEMA
 
 BUDGET = 400  # requests per minute, the figure Help Scout accounts see most

@@ -12,7 +12,8 @@ import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
 
-from loader.database import Database, resolve
+from loader.connection import Database
+from ops.database import resolve
 
 
 def _admin(server: Database):

@@ -30,6 +30,7 @@ from loader.config import (
     parse_streams,
     raw_schema_from,
 )
+from loader.connection import Database
 from loader.errors import (
     EXIT_CODES,
     EXIT_INTERNAL,
@@ -50,7 +51,8 @@ environment:
   HELPSCOUT_API_URL    default https://api.helpscout.net/v2 (--api-url overrides)
   HELPSCOUT_TOKEN_URL  default <api url>/oauth2/token (--token-url overrides)
   HELPSCOUT_RAW_SCHEMA default helpscout_raw
-  HELPSCOUT_DATABASE_URL or PG* variables: an external PostgreSQL (else the embedded one)
+  HELPSCOUT_DATABASE_URL or PG* variables: the lake's PostgreSQL
+  (`hs-ops load ...` runs hs-load on the project's database, the embedded one by default)
 """
 
 
@@ -148,7 +150,7 @@ def _api(args: argparse.Namespace, env: dict[str, str]):
                              timeout=args.timeout)
 
 
-def _run(args: argparse.Namespace, env: dict[str, str]) -> RunReport:
+def _run(args: argparse.Namespace, env: dict[str, str], database: Database | None) -> RunReport:
     streams = parse_streams(args.streams)
     since = parse_datetime(args.since, "--since") if args.since else None
     until = parse_datetime(args.until, "--until") if args.until else None
@@ -163,21 +165,23 @@ def _run(args: argparse.Namespace, env: dict[str, str]) -> RunReport:
         "lag": args.lag.total_seconds(), "concurrency": args.concurrency,
         "token_url": api.token_url,
     }
-    return load(api, settings, schema=raw_schema_from(env), arguments=arguments,
+    return load(api, settings, database=database, schema=raw_schema_from(env),
+                arguments=arguments,
                 progress=sys.stderr, crash=CrashHook.from_env(env))
 
 
-def _reconcile(args: argparse.Namespace, env: dict[str, str]) -> RunReport:
+def _reconcile(args: argparse.Namespace, env: dict[str, str],
+               database: Database | None) -> RunReport:
     api = _api(args, env)
     arguments = {"if_due": args.if_due, "every": args.every.total_seconds(),
                  "token_url": api.token_url}
-    return reconcile(api, schema=raw_schema_from(env), if_due=args.if_due, every=args.every,
-                     arguments=arguments)
+    return reconcile(api, database=database, schema=raw_schema_from(env), if_due=args.if_due,
+                     every=args.every, arguments=arguments)
 
 
-def _status(env: dict[str, str]) -> str:
+def _status(env: dict[str, str], database: Database | None) -> str:
     schema = raw_schema_from(env)
-    conn = connect(open_database())
+    conn = connect(open_database(database))
     try:
         migrate(conn, schema)
         return render(conn, schema)
@@ -194,8 +198,11 @@ def _configure_logging(verbosity: int) -> None:
     logging.getLogger("httpcore").setLevel(logging.WARNING)
 
 
-def main(argv: Sequence[str] | None = None) -> int:
-    """Entry point of ``hs-load``; returns the exit code (see :mod:`loader.errors`)."""
+def main(argv: Sequence[str] | None = None, *, database: Database | None = None) -> int:
+    """Entry point of ``hs-load``; returns the exit code (see :mod:`loader.errors`).
+
+    ``database`` is the lake to load; by default the environment names it.
+    """
     try:
         args = build_parser().parse_args(argv)
     except SystemExit as exc:  # --help, or a usage error already printed on one line
@@ -206,9 +213,12 @@ def main(argv: Sequence[str] | None = None) -> int:
                urlparse(env.get("HELPSCOUT_DATABASE_URL", "")).password]
     try:
         if args.command == "status":
-            print(_status(env))
+            print(_status(env, database))
             return 0
-        report = _run(args, env) if args.command == "run" else _reconcile(args, env)
+        if args.command == "run":
+            report = _run(args, env, database)
+        else:
+            report = _reconcile(args, env, database)
     except LoaderError as exc:
         print(f"error: {scrub(str(exc), secrets)}", file=sys.stderr)
         return exc.exit_code

@@ -2,8 +2,9 @@
 
 Every failure a user can cause or meet (bad flags, rejected credentials, an API or
 database that cannot be reached, a malformed page) is one of these exceptions;
-``hs-load`` prints its message on one line and exits with its code, never a
-traceback. Anything else is a bug and exits with :data:`EXIT_INTERNAL`.
+``hs-load`` (and ``hs-ops``, which shares this table) prints its message on one
+line and exits with its code, never a traceback. Anything else is a bug and exits
+with :data:`EXIT_INTERNAL`.
 
 Exit codes (also in the CLI's ``--help`` epilog):
 
@@ -11,13 +12,14 @@ Exit codes (also in the CLI's ``--help`` epilog):
 0   success (or ``reconcile --if-due`` when nothing was due)
 1   internal error (a bug: please report it)
 2   usage error: unknown flag, bad duration or number (argparse's code)
-3   the database cannot be reached (same code as ``python -m loader.database``)
+3   the database cannot be reached, or none is configured
 4   credentials missing, or rejected by Help Scout
 5   the Help Scout API cannot be reached (connection refused, DNS, timeouts)
 6   bad dates: unparseable, ``--until`` before ``--since``, ``--since`` in the future
 7   unknown stream in ``--streams``
 8   malformed API response: invalid JSON after retries, missing key, wrong shape
 9   the API kept failing: 5xx or 429 after the bounded retries, or an unexpected status
+10  the marts are not built yet (``hs-ops report`` before ``make build``)
 130 interrupted (Ctrl-C)
 ==  =====================================================================
 """
@@ -34,6 +36,7 @@ EXIT_BAD_DATES = 6
 EXIT_UNKNOWN_STREAM = 7
 EXIT_MALFORMED = 8
 EXIT_API_FAILED = 9
+EXIT_NOT_BUILT = 10
 EXIT_INTERRUPTED = 130
 
 EXIT_CODES: dict[int, str] = {
@@ -47,6 +50,7 @@ EXIT_CODES: dict[int, str] = {
     EXIT_UNKNOWN_STREAM: "unknown stream",
     EXIT_MALFORMED: "malformed API response",
     EXIT_API_FAILED: "API kept failing after retries",
+    EXIT_NOT_BUILT: "the marts are not built yet",
     EXIT_INTERRUPTED: "interrupted",
 }
 

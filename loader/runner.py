@@ -23,7 +23,7 @@ import psycopg2
 
 from loader.client import HelpScoutClient
 from loader.config import ApiSettings, RunSettings, iso, utcnow
-from loader.database import Database, DatabaseError, resolve
+from loader.connection import Database, DatabaseError, from_environment
 from loader.errors import DatabaseUnavailable, InternalError, LoaderError
 from loader.extract import (
     FATAL,
@@ -88,7 +88,7 @@ class RunReport:
 
 def open_database(database: Database | None = None) -> Database:
     try:
-        return database or resolve()
+        return database or from_environment()
     except DatabaseError as exc:
         raise DatabaseUnavailable(str(exc)) from None
 
@@ -190,7 +190,6 @@ def reconcile(api: ApiSettings, *, database: Database | None = None,
               now: datetime | None = None) -> RunReport:
     """``hs-load reconcile``: tombstone conversations that were deleted or merged away."""
     now = now or utcnow()
-    api.require_credentials()
     if if_due:
         database = open_database(database)
         conn = connect(database)
@@ -202,6 +201,9 @@ def reconcile(api: ApiSettings, *, database: Database | None = None,
         if last is not None and now - last < every:
             return RunReport("reconcile", skipped=f"not due (last succeeded {iso(last)}, "
                                                   f"next after {iso(last + every)})")
+    # Only a sweep that will run needs credentials: `make run` must not demand them
+    # of a reconcile that is not due.
+    api.require_credentials()
 
     def work(conn, ex: Extraction, report: RunReport) -> None:
         report.reconcile = sweep(ex, conn)

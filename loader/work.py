@@ -24,7 +24,7 @@ import psycopg2
 
 from loader.client import HelpScoutClient
 from loader.config import RunSettings, utcnow
-from loader.database import Database, DatabaseError
+from loader.connection import Database, DatabaseError
 from loader.errors import DatabaseUnavailable, LoaderError, scrub
 from loader.lake import RunLog
 from loader.pages import Tally

@@ -17,7 +17,7 @@ from datetime import datetime, timedelta, timezone
 
 import httpx
 
-from sandbox.testing import ServedSandbox, fetch_token, serve_subprocess
+from sandbox.remote import ServedSandbox, fetch_token, serve_subprocess
 
 CLOCK_TICKS = os.sysconf("SC_CLK_TCK")
 

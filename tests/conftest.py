@@ -12,7 +12,8 @@ from contextlib import contextmanager
 
 import pytest
 
-from loader.database import Database, resolve
+from loader.connection import Database
+from ops.database import resolve
 
 
 @pytest.fixture(scope="session")

@@ -14,7 +14,7 @@ import uuid
 from collections.abc import Iterable
 from datetime import datetime, timezone
 
-from loader.database import Database
+from loader.connection import Database
 from loader.schema import DEFAULT_RAW_SCHEMA, migrate
 
 

@@ -11,9 +11,9 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
 
-from loader.database import Database
-from loader.dbt_runner import run_dbt
+from loader.connection import Database
 from loader.schema import DEFAULT_RAW_SCHEMA, migrate
+from ops.dbt import run_dbt
 
 CORE_ONLY = ["--exclude", "path:models/marts/kpi"]
 

@@ -16,7 +16,7 @@ from typing import Any
 
 import pytest
 
-from loader.database import Database
+from loader.connection import Database
 from tests.dbt.dbtkit import CORE_ONLY, Dbt, Lake, at, conversation, tag
 
 BUILD = ["build", *CORE_ONLY, "--exclude", "test_type:unit", "--threads", "4"]

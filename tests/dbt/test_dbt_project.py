@@ -7,7 +7,7 @@ import json
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
-from loader.database import Database
+from loader.connection import Database
 from sandbox import Sandbox
 from tests.dbt.dbtkit import CORE_ONLY, Dbt, Lake, conversation
 from tests.lakefill import fill_lake_from_truth

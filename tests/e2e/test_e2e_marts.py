@@ -24,8 +24,9 @@ from typing import Any
 
 import pytest
 
-from loader.database import PROJECT_ROOT, Database
-from loader.dbt_runner import run_dbt
+from loader.connection import Database
+from ops.database import PROJECT_ROOT
+from ops.dbt import run_dbt
 from sandbox import Sandbox
 from tests.e2e import reference as ref
 

@@ -21,9 +21,9 @@ from pathlib import Path
 import pytest
 import yaml
 
-from loader import report
-from loader.database import Database
-from loader.dbt_runner import DBT_PROJECT_DIR, run_dbt
+from loader.connection import Database
+from ops import report
+from ops.dbt import DBT_PROJECT_DIR, run_dbt
 from sandbox import Sandbox
 from tests.kpi import reference as ref
 from tests.lakefill import fill_lake_from_truth

@@ -1,4 +1,4 @@
-"""``make report`` (``python -m loader.report``) before the marts exist, and its formatting.
+"""``make report`` (``hs-ops report``) before the marts exist, and its formatting.
 
 The report on built marts is tested in test_kpi_marts.py, on the marts built there.
 """
@@ -7,8 +7,10 @@ from __future__ import annotations
 
 import pytest
 
-from loader import report
-from loader.database import Database
+from loader.connection import Database
+from loader.errors import EXIT_NOT_BUILT
+from ops import report
+from ops.cli import main as ops_main
 
 
 def test_report_before_marts_are_built_says_so(
@@ -18,7 +20,7 @@ def test_report_before_marts_are_built_says_so(
     for key, value in pg_database.libpq_env().items():
         monkeypatch.setenv(key, value)
 
-    assert report.main([]) == 1
+    assert ops_main(["report"]) == EXIT_NOT_BUILT
 
     captured = capsys.readouterr()
     assert captured.out == ""

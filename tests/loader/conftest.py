@@ -7,9 +7,9 @@ from datetime import datetime, timedelta, timezone
 
 import pytest
 
-from loader.database import Database
+from loader.connection import Database
 from sandbox import Sandbox
-from sandbox.testing import sandbox_factory  # noqa: F401
+from tests.sandbox_fixtures import sandbox_factory  # noqa: F401
 
 # kit's helpers assert too: have pytest explain their failures.
 pytest.register_assert_rewrite("tests.loader.kit")

@@ -19,7 +19,8 @@ from urllib.parse import quote
 import pytest
 
 from loader.cli import main
-from loader.database import PROJECT_ROOT, Database
+from loader.connection import Database
+from ops.database import PROJECT_ROOT
 from sandbox import Sandbox
 
 # Fast, deterministic loader settings for tests: no lag behind now, no overlap, tiny

@@ -8,7 +8,8 @@ import httpx
 import pytest
 
 from sandbox import Sandbox
-from sandbox.testing import api_client, sandbox, sandbox_factory  # noqa: F401
+from sandbox.remote import api_client
+from tests.sandbox_fixtures import sandbox, sandbox_factory  # noqa: F401
 
 
 @pytest.fixture

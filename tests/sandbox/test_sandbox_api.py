@@ -5,7 +5,7 @@ from __future__ import annotations
 import httpx
 
 from sandbox import Sandbox
-from sandbox.testing import all_pages, fetch_token
+from sandbox.remote import all_pages, fetch_token
 
 
 def test_token_endpoint_accepts_only_the_right_credentials(sandbox: Sandbox) -> None:

@@ -9,7 +9,7 @@ import time
 
 import httpx
 
-from sandbox.testing import all_pages, fetch_token, serve_subprocess
+from sandbox.remote import all_pages, fetch_token, serve_subprocess
 
 
 def test_serve_advance_truth_and_clean_stop() -> None:

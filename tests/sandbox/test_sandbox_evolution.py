@@ -9,7 +9,7 @@ from datetime import datetime, timezone
 import httpx
 
 from sandbox import Sandbox
-from sandbox.testing import all_pages, api_client
+from sandbox.remote import all_pages, api_client
 
 
 def _z(dt: datetime) -> str:

@@ -10,7 +10,7 @@ import httpx
 import pytest
 
 from sandbox import Sandbox
-from sandbox.testing import api_client, fetch_token
+from sandbox.remote import api_client, fetch_token
 
 
 def test_rate_limit_headers_and_429(sandbox_factory: Callable[..., Sandbox]) -> None:

@@ -7,7 +7,7 @@ from datetime import datetime, timedelta, timezone
 import httpx
 
 from sandbox import Sandbox
-from sandbox.testing import all_pages
+from sandbox.remote import all_pages
 
 
 def _z(dt: datetime) -> str:

@@ -11,7 +11,7 @@ import httpx
 import pytest
 
 from sandbox import GroundTruth, Sandbox
-from sandbox.testing import all_pages, api_client
+from sandbox.remote import all_pages, api_client
 
 NOW = "2025-06-30T18:00:00Z"
 

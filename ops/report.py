@@ -5,13 +5,11 @@ so what it prints is exactly what a dashboard shows. A week is complete once its
 end (``week_end_at``, local midnight after its Sunday in the reporting time zone
 the marts were built with) has passed.
 
-``python -m loader.report [--schema helpscout] [--top 5]``
+``hs-ops report [--schema helpscout] [--top 5]``
 """
 
 from __future__ import annotations
 
-import argparse
-import sys
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
@@ -20,7 +18,7 @@ from decimal import Decimal
 import psycopg2
 from psycopg2 import sql
 
-from loader.database import Database, DatabaseError, resolve
+from loader.connection import Database
 
 DEFAULT_SCHEMA = "helpscout"
 REQUIRED_RELATIONS = ("weekly_summary", "mailbox_weekly", "mailboxes")
@@ -183,24 +181,3 @@ def build_report(database: Database, schema: str = DEFAULT_SCHEMA, top: int = 5)
     finally:
         conn.close()
     return render(week, mailboxes)
-
-
-def main(argv: Sequence[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(
-        prog="python -m loader.report", description=__doc__.split("\n")[0]
-    )
-    parser.add_argument("--schema", default=DEFAULT_SCHEMA, help="schema of the marts")
-    parser.add_argument("--top", type=int, default=5, help="how many mailboxes to list")
-    args = parser.parse_args(argv)
-    if args.top < 1:
-        parser.error("--top must be at least 1")
-    try:
-        print(build_report(resolve(), args.schema, args.top))
-    except (DatabaseError, ReportError) as exc:
-        print(f"error: {exc}", file=sys.stderr)
-        return 1
-    return 0
-
-
-if __name__ == "__main__":
-    raise SystemExit(main())

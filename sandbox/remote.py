@@ -1,13 +1,9 @@
-"""Pytest fixtures and helpers for tests that talk HTTP to a sandbox.
+"""Talking to a sandbox from outside it: tokens, clients, pagination, a child process.
 
-Use in a ``conftest.py`` (or a test module)::
-
-    from sandbox.testing import sandbox, sandbox_factory  # noqa: F401
-
-``sandbox_factory(**kw)`` builds a started :class:`~sandbox.Sandbox` (small,
-rate limit off, by default) and stops it after the test; ``sandbox`` is one such
-with the defaults. :func:`api_client` gives an httpx client already holding a
-token; :func:`serve_subprocess` runs ``python -m sandbox serve`` in a child process.
+:func:`api_client` gives an httpx client already holding a token;
+:func:`serve_subprocess` runs ``python -m sandbox serve`` in a child process and
+hands back a :class:`ServedSandbox` driven over the admin endpoints. Tests and the
+benchmarks use these; the pytest fixtures live in ``tests/sandbox_fixtures.py``.
 """
 
 from __future__ import annotations
@@ -17,37 +13,13 @@ import json
 import os
 import subprocess
 import sys
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
 
 import httpx
-import pytest
 
 from sandbox.core import Sandbox
-
-DEFAULTS: dict[str, Any] = {"size": 300, "seed": 7, "start": "2025-01-01", "rate_limit": 0}
-
-
-@pytest.fixture
-def sandbox_factory() -> Iterator[Callable[..., Sandbox]]:
-    """Make started sandboxes (``DEFAULTS`` overridden by keywords); all stop at teardown."""
-    made: list[Sandbox] = []
-
-    def make(**kw: Any) -> Sandbox:
-        sb = Sandbox(**{**DEFAULTS, **kw})
-        made.append(sb)
-        return sb
-
-    yield make
-    for sb in made:
-        sb.stop()
-
-
-@pytest.fixture
-def sandbox(sandbox_factory: Callable[..., Sandbox]) -> Sandbox:
-    """A started sandbox with ``DEFAULTS``."""
-    return sandbox_factory()
 
 
 def fetch_token(token_url: str, client_id: str, client_secret: str) -> str:

@@ -10,14 +10,13 @@ demo account mixed into production data would be worse than no demo.
 
 from __future__ import annotations
 
-import argparse
 import os
 import sys
 import time
 from datetime import datetime, timedelta, timezone
 
-from loader.database import Database, DatabaseError, resolve
-from loader.dbt_runner import run_dbt
+from loader.connection import Database
+from ops.dbt import run_dbt
 
 MARTS = ("conversations", "conversation_tags", "threads", "tags", "mailboxes", "users")
 
@@ -86,22 +85,12 @@ def _headlines(database: Database) -> list[str]:
     return lines
 
 
-def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="make demo", description=__doc__.splitlines()[0])
-    parser.add_argument("--size", type=int, default=3000, help="conversations (default 3000)")
-    parser.add_argument("--seed", type=int, default=42)
-    parser.add_argument("--days", type=int, default=365, help="days of history (default 365)")
-    args = parser.parse_args(argv)
-
+def run_demo(database: Database, *, size: int = 3000, seed: int = 42, days: int = 365) -> int:
+    """Sandbox, load, build, docs; returns the exit code (hs-load's table)."""
     from loader import cli as loader_cli
     from sandbox import Sandbox
 
-    try:
-        database = resolve()
-        foreign = _lake_has_foreign_runs(database)
-    except DatabaseError as exc:
-        print(f"error: {exc}", file=sys.stderr)
-        return 3
+    foreign = _lake_has_foreign_runs(database)
     if foreign:
         print(f"error: {database.describe()} already holds a lake loaded from {foreign};"
               " the demo will not mix a sandbox account into it (point PG*/"
@@ -110,10 +99,10 @@ def main(argv: list[str] | None = None) -> int:
 
     # History ends at today's midnight, so two demos on one day load the same account.
     now = datetime.now(timezone.utc).replace(hour=0, minute=0, second=0, microsecond=0)
-    start = now - timedelta(days=args.days)
-    print(f"1/4 sandbox Help Scout account: {args.size:,} conversations since {start:%Y-%m-%d}")
+    start = now - timedelta(days=days)
+    print(f"1/4 sandbox Help Scout account: {size:,} conversations since {start:%Y-%m-%d}")
     started = time.monotonic()
-    with Sandbox(size=args.size, seed=args.seed, start=start, now=now, rate_limit=0) as sb:
+    with Sandbox(size=size, seed=seed, start=start, now=now, rate_limit=0) as sb:
         env = {"HELPSCOUT_APP_ID": sb.client_id, "HELPSCOUT_APP_SECRET": sb.client_secret}
         previous = {key: os.environ.get(key) for key in env}
         os.environ.update(env)
@@ -123,10 +112,11 @@ def main(argv: list[str] | None = None) -> int:
             # An explicit --since re-reads the whole account, so a second demo
             # replaces the first one's state instead of resuming after it.
             code = loader_cli.main(
-                ["run", *common, "--since", start.strftime("%Y-%m-%d"), "--lag", "0s"]
+                ["run", *common, "--since", start.strftime("%Y-%m-%d"), "--lag", "0s"],
+                database=database,
             )
             if code == 0:
-                code = loader_cli.main(["reconcile", *common])
+                code = loader_cli.main(["reconcile", *common], database=database)
         finally:
             for key, value in previous.items():
                 if value is None:
@@ -151,6 +141,3 @@ def main(argv: list[str] | None = None) -> int:
     print("      `make report` prints last week's summary, `make db-shell` opens psql.")
     return 0
 
-
-if __name__ == "__main__":
-    raise SystemExit(main())

@@ -1,6 +1,6 @@
-"""Run dbt against the database :mod:`loader.database` chose, with no profile to copy.
+"""Run dbt against the database :mod:`ops.database` chose, with no profile to copy.
 
-``python -m loader.dbt_runner build`` writes a profile equivalent to
+``hs-ops dbt build`` writes a profile equivalent to
 ``profiles.yml.example`` under ``.build/profiles`` (values still read from the
 environment, so no secret lands on disk), puts the chosen database in the child's
 ``PG*`` variables and runs the ``dbt`` next to this interpreter on ``dbt_project/``.
@@ -18,7 +18,8 @@ import sys
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 
-from loader.database import PROJECT_ROOT, Database, DatabaseError, resolve
+from loader.connection import Database
+from ops.database import PROJECT_ROOT, resolve
 
 DBT_PROJECT_DIR = PROJECT_ROOT / "dbt_project"
 PROFILE_TEMPLATE = PROJECT_ROOT / "profiles.yml.example"
@@ -72,17 +73,3 @@ def run_dbt(
         command, env=child_env, check=check, text=True, capture_output=capture,
         cwd=str(DBT_PROJECT_DIR),
     )
-
-
-def main(argv: Sequence[str] | None = None) -> int:
-    args = list(sys.argv[1:] if argv is None else argv)
-    try:
-        database = resolve()
-    except DatabaseError as exc:
-        print(f"error: {exc}", file=sys.stderr)
-        return 3
-    return run_dbt(args, database).returncode
-
-
-if __name__ == "__main__":
-    raise SystemExit(main())

@@ -1,0 +1,148 @@
+"""``hs-ops``: operate the project (the make targets call it).
+
+    hs-ops db start|stop|shell|describe|env    the configured PostgreSQL
+    hs-ops load run|reconcile|status [...]      hs-load on that database
+    hs-ops dbt <dbt arguments>                  dbt on the project and that database
+    hs-ops report [--schema S] [--top N]        the latest complete week
+    hs-ops demo [--size N] [--seed S]           sandbox account to built marts
+
+Exit codes are hs-load's table (:mod:`loader.errors`), so a script or an orchestrator
+reads every command alike; ``dbt`` passes dbt's own code through.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+from collections.abc import Callable, Sequence
+from typing import NoReturn
+
+from loader.connection import DatabaseError
+from loader.errors import (
+    EXIT_CODES,
+    EXIT_DATABASE,
+    EXIT_INTERRUPTED,
+    EXIT_NOT_BUILT,
+    EXIT_USAGE,
+)
+from ops import database as db
+from ops.report import ReportError
+
+DB_COMMANDS = ("start", "stop", "shell", "describe", "env")
+
+
+class _Parser(argparse.ArgumentParser):
+    """A usage error is one line and exit code 2, as in ``hs-load``."""
+
+    def error(self, message: str) -> NoReturn:
+        self.exit(EXIT_USAGE, f"error: {message} (see {self.prog} --help)\n")
+
+
+def _db(args: argparse.Namespace) -> int:
+    if args.action == "start":
+        print(f"ready: {db.resolve().describe()}")
+    elif args.action == "stop":
+        if db.is_external():
+            print("an external database is configured; nothing to stop")
+        else:
+            print("stopped" if db.stop_embedded(db.pgdata_dir()) else "not running")
+    elif args.action == "describe":
+        print(db.resolve().describe())
+    elif args.action == "env":
+        # For shell use: export $(hs-ops db env). Holds the password only when the
+        # environment already configures one.
+        for key, value in db.resolve().libpq_env().items():
+            print(f"{key}={value}")
+    else:  # shell
+        database = db.resolve()
+        env = {**os.environ, **database.libpq_env()}
+        os.execvpe(db.psql_path(), [db.psql_path(), *args.rest], env)
+    return 0
+
+
+def _load(args: argparse.Namespace) -> int:
+    from loader import cli as loader_cli
+
+    return loader_cli.main(args.rest, database=db.resolve())
+
+
+def _dbt(args: argparse.Namespace) -> int:
+    from ops.dbt import run_dbt
+
+    return run_dbt(args.rest, db.resolve()).returncode
+
+
+def _report(args: argparse.Namespace) -> int:
+    from ops.report import build_report
+
+    if args.top < 1:
+        raise _UsageError("--top must be at least 1")
+    print(build_report(db.resolve(), args.schema, args.top))
+    return 0
+
+
+def _demo(args: argparse.Namespace) -> int:
+    from ops.demo import run_demo
+
+    return run_demo(db.resolve(), size=args.size, seed=args.seed, days=args.days)
+
+
+class _UsageError(Exception):
+    pass
+
+
+def build_parser() -> argparse.ArgumentParser:
+    codes = "\n".join(f"  {code:>3}  {meaning}" for code, meaning in EXIT_CODES.items())
+    parser = _Parser(prog="hs-ops", description="Operate the Help Scout ELT project.",
+                     formatter_class=argparse.RawDescriptionHelpFormatter,
+                     epilog=f"exit codes:\n{codes}")
+    sub = parser.add_subparsers(dest="command", required=True, parser_class=_Parser)
+
+    p = sub.add_parser("db", help="the configured PostgreSQL (embedded unless PG* say otherwise)")
+    p.add_argument("action", choices=DB_COMMANDS)
+    p.add_argument("rest", nargs=argparse.REMAINDER, help="psql arguments (shell)")
+    p.set_defaults(handler=_db)
+
+    p = sub.add_parser("load", help="hs-load on the configured database", add_help=False)
+    p.add_argument("rest", nargs=argparse.REMAINDER)
+    p.set_defaults(handler=_load)
+
+    p = sub.add_parser("dbt", help="dbt on the project and the configured database",
+                       add_help=False)
+    p.add_argument("rest", nargs=argparse.REMAINDER)
+    p.set_defaults(handler=_dbt)
+
+    p = sub.add_parser("report", help="the latest complete week and its busiest mailboxes")
+    p.add_argument("--schema", default="helpscout", help="schema of the marts")
+    p.add_argument("--top", type=int, default=5, help="how many mailboxes to list")
+    p.set_defaults(handler=_report)
+
+    p = sub.add_parser("demo", help="a sandbox account loaded, built and documented")
+    p.add_argument("--size", type=int, default=3000, help="conversations (default 3000)")
+    p.add_argument("--seed", type=int, default=42)
+    p.add_argument("--days", type=int, default=365, help="days of history (default 365)")
+    p.set_defaults(handler=_demo)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    try:
+        args = build_parser().parse_args(argv)
+    except SystemExit as exc:  # --help, or a usage error already printed on one line
+        return exc.code if isinstance(exc.code, int) else EXIT_USAGE
+    handler: Callable[[argparse.Namespace], int] = args.handler
+    try:
+        return handler(args)
+    except _UsageError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return EXIT_USAGE
+    except DatabaseError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return EXIT_DATABASE
+    except ReportError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return EXIT_NOT_BUILT
+    except KeyboardInterrupt:
+        print("error: interrupted", file=sys.stderr)
+        return EXIT_INTERRUPTED
