@@ -131,6 +131,7 @@ def test_erasure_removes_the_person_and_keeps_the_numbers(built, capsys) -> None
         customer_ids, conversation_ids, lake_rows, by_table = log[0]
         assert customer_ids == [person["id"]]
         assert len(conversation_ids) >= 2 and lake_rows >= len(conversation_ids)
+        assert '"conversations"' in by_table
         assert "@" not in f"{log[0]}"
         assert _rows_without_personal_columns(conn, "conversations",
                                               "conversation_id") == conversations_before
