@@ -25,8 +25,8 @@ from typing import Any
 from loader.client import HelpScoutClient
 from loader.errors import ApiFailed, ApiUnreachable, CredentialsError, DatabaseUnavailable
 from loader.lake import LakeRow, copy_rows
+from loader.observe import Observers
 from loader.pages import Page, Tally, entity_id, scan_listing
-from loader.progress import Progress
 from loader.streams import CONVERSATIONS, Kind, Stream
 from loader.windows import Window, WindowPlanner
 from loader.work import Extraction, Retreat
@@ -130,12 +130,12 @@ class StreamResult:
 class ConversationWindows:
     """Loads a span of ``modifiedAt`` windows on ``concurrency`` workers."""
 
-    def __init__(self, ex: Extraction, span: Window, progress: Progress,
-                 stream: Stream = CONVERSATIONS) -> None:
+    def __init__(self, ex: Extraction, span: Window, stream: Stream = CONVERSATIONS,
+                 observer: Observers | None = None) -> None:
         self.ex = ex
         self.stream = stream
+        self.observer = observer or ex.observer  # the run's, plus this span's progress bar
         self.planner = WindowPlanner(span, ex.settings.window, ex.settings.window_target)
-        self.progress = progress
         self.result = StreamResult(stream.name, kind=stream.kind)
         self._stop = threading.Event()
         self._errors: list[BaseException] = []
@@ -191,8 +191,7 @@ class ConversationWindows:
         with self._lock:
             self.result.units += 1
             self.result.rows += tally.rows
-        self.progress.advance(window.seconds, tally.rows)
-        ex.crash.window_committed()
+        self.observer.window_committed(stream.name, window.start, window.end, tally.rows)
 
     def _read(self, cur, tally: Tally, window: Window) -> None:
         ex, stream = self.ex, self.stream
@@ -209,10 +208,11 @@ class ConversationWindows:
                     if self.planner.too_big(window, total):
                         raise SplitNeeded(total)
                 rows = conversation_rows(ex, page, tally)
-                tally.rows += copy_rows(cur, stream.table, rows, run_id=ex.run_id,
-                                        window_start=window.start, window_end=window.end,
-                                        schema=ex.schema)
-                ex.crash.page_written()
+                written = copy_rows(cur, stream.table, rows, run_id=ex.run_id,
+                                    window_start=window.start, window_end=window.end,
+                                    schema=ex.schema)
+                tally.rows += written
+                self.observer.page_written(stream.name, written)
 
             what = f"{stream.name} status={status} {window}"
             stable = scan_listing(ex.client, stream.path, params, stream.key, write,
@@ -236,7 +236,9 @@ def load_listing(ex: Extraction, conn, stream: Stream) -> StreamResult:
             rows = [LakeRow(entity_id(item, stream.path), item, page.received_at)
                     for item in page.items]
             ids.extend(row.entity_id for row in rows)
-            tally.rows += copy_rows(cur, stream.table, rows, run_id=ex.run_id, schema=ex.schema)
+            written = copy_rows(cur, stream.table, rows, run_id=ex.run_id, schema=ex.schema)
+            tally.rows += written
+            ex.observer.page_written(stream.name, written)
 
         if not scan_listing(ex.client, stream.path, None, stream.key, write, tally=tally,
                             max_rescans=ex.settings.max_rescans):
@@ -256,8 +258,10 @@ def load_per_parent(ex: Extraction, conn, stream: Stream, parent_ids: list[int])
             def write(page: Page, parent_id: int = parent_id, path: str = path) -> None:
                 rows = [LakeRow(entity_id(item, path), item, page.received_at, parent_id)
                         for item in page.items]
-                tally.rows += copy_rows(cur, stream.table, rows, run_id=ex.run_id,
-                                        schema=ex.schema)
+                written = copy_rows(cur, stream.table, rows, run_id=ex.run_id,
+                                    schema=ex.schema)
+                tally.rows += written
+                ex.observer.page_written(stream.name, written)
 
             stable = scan_listing(ex.client, path, None, stream.key, write, tally=tally,
                                   max_rescans=ex.settings.max_rescans, missing_ok=True)

@@ -170,7 +170,7 @@ def copy_rows(cursor, table: str, rows: Iterable[LakeRow], *, run_id: uuid.UUID 
 def write_rows(conn, rows: Iterable[tuple[int, Any]], *, table: str = "conversations",
                schema: str = DEFAULT_RAW_SCHEMA, run_id: uuid.UUID | str | None = None,
                extracted_at: datetime | None = None, commit: bool = True) -> int:
-    """Append ``(entity_id, payload)`` pairs to a stream table: the bench's entry point.
+    """Append ``(entity_id, payload)`` pairs to a stream table in one transaction.
 
     ``payload`` may be JSON bytes/str (stored as is) or parsed JSON. Returns the
     number of rows written; commits unless ``commit=False``.

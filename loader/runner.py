@@ -14,7 +14,7 @@ from __future__ import annotations
 import logging
 import time
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any, TextIO
@@ -33,6 +33,7 @@ from loader.extract import (
     load_per_parent,
 )
 from loader.lake import RunLog
+from loader.observe import Observer, Observers
 from loader.progress import Progress
 from loader.reconcile import ReconcileResult
 from loader.reconcile import reconcile as sweep
@@ -40,7 +41,7 @@ from loader.schema import DEFAULT_RAW_SCHEMA, migrate
 from loader.stats import Counters
 from loader.streams import Kind, Stream, select
 from loader.windows import run_span, watermark
-from loader.work import CrashHook, Extraction, connect, first_line
+from loader.work import Extraction, connect, first_line
 
 log = logging.getLogger(__name__)
 
@@ -98,7 +99,8 @@ Work = Callable[[Any, Extraction, RunReport], None]
 
 def _execute(command: str, api: ApiSettings, arguments: dict[str, Any],
              database: Database | None, schema: str, work: Work, *,
-             crash: CrashHook | None = None, settings: RunSettings | None = None) -> RunReport:
+             observers: Sequence[Observer] = (),
+             settings: RunSettings | None = None) -> RunReport:
     """Database, lake, run row, client: the frame around every command's ``work``."""
     database = open_database(database)
     conn = connect(database)
@@ -111,7 +113,7 @@ def _execute(command: str, api: ApiSettings, arguments: dict[str, Any],
         with HelpScoutClient(api, counters) as client:
             report.run_id = runlog.start_run(conn, command, arguments, api.api_url)
             ex = Extraction(client, database, runlog, report.run_id, counters,
-                            settings or RunSettings(), crash or CrashHook(),
+                            settings or RunSettings(), Observers(observers),
                             secrets=[database.password])
             try:
                 client.authenticate()
@@ -141,7 +143,7 @@ def _execute(command: str, api: ApiSettings, arguments: dict[str, Any],
 
 def load(api: ApiSettings, settings: RunSettings, *, database: Database | None = None,
          schema: str = DEFAULT_RAW_SCHEMA, arguments: dict[str, Any] | None = None,
-         progress: TextIO | None = None, crash: CrashHook | None = None,
+         progress: TextIO | None = None, observers: Sequence[Observer] = (),
          now: datetime | None = None) -> RunReport:
     """``hs-load run``: every chosen stream in registry order (listings, then windows)."""
     now = now or utcnow()
@@ -166,7 +168,7 @@ def load(api: ApiSettings, settings: RunSettings, *, database: Database | None =
         if first_error:
             raise first_error
 
-    return _execute("run", api, arguments or {}, database, schema, work, crash=crash,
+    return _execute("run", api, arguments or {}, database, schema, work, observers=observers,
                     settings=settings)
 
 
@@ -192,7 +194,7 @@ def _windows(ex: Extraction, conn, stream: Stream, settings: RunSettings, now: d
         return StreamResult(stream.name, kind=stream.kind)
     bar = Progress(stream.name, span.seconds, ex.counters, stream=progress)
     try:
-        return ConversationWindows(ex, span, bar, stream).run()
+        return ConversationWindows(ex, span, stream, ex.observer.with_(bar)).run()
     finally:
         bar.close()
 
@@ -200,7 +202,7 @@ def _windows(ex: Extraction, conn, stream: Stream, settings: RunSettings, now: d
 def reconcile(api: ApiSettings, *, database: Database | None = None,
               schema: str = DEFAULT_RAW_SCHEMA, if_due: bool = False,
               every: timedelta = timedelta(hours=24), arguments: dict[str, Any] | None = None,
-              now: datetime | None = None) -> RunReport:
+              observers: Sequence[Observer] = (), now: datetime | None = None) -> RunReport:
     """``hs-load reconcile``: tombstone conversations that were deleted or merged away."""
     now = now or utcnow()
     if if_due:
@@ -221,4 +223,5 @@ def reconcile(api: ApiSettings, *, database: Database | None = None,
     def work(conn, ex: Extraction, report: RunReport) -> None:
         report.reconcile = sweep(ex, conn)
 
-    return _execute("reconcile", api, arguments or {}, database, schema, work)
+    return _execute("reconcile", api, arguments or {}, database, schema, work,
+                    observers=observers)
