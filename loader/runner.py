@@ -24,7 +24,7 @@ import psycopg2
 from loader.client import HelpScoutClient
 from loader.config import ApiSettings, RunSettings, iso, utcnow
 from loader.connection import Database, DatabaseError, from_environment
-from loader.errors import DatabaseUnavailable, InternalError, LoaderError
+from loader.errors import DatabaseUnavailable, InternalError, LoaderError, first_line
 from loader.extract import (
     FATAL,
     ConversationWindows,
@@ -41,7 +41,7 @@ from loader.schema import DEFAULT_RAW_SCHEMA, migrate
 from loader.stats import Counters
 from loader.streams import Kind, Stream, select
 from loader.windows import run_span, watermark
-from loader.work import Extraction, connect, first_line
+from loader.work import Extraction, connect
 
 log = logging.getLogger(__name__)
 

@@ -22,7 +22,7 @@ import psycopg2
 from loader.client import HelpScoutClient
 from loader.config import RunSettings, utcnow
 from loader.connection import Database, DatabaseError
-from loader.errors import DatabaseUnavailable, LoaderError, scrub
+from loader.errors import DatabaseUnavailable, LoaderError, first_line, scrub
 from loader.lake import RunLog
 from loader.observe import Observers
 from loader.pages import Tally
@@ -111,11 +111,6 @@ def connect(database: Database):
         return database.connect()
     except DatabaseError as exc:
         raise DatabaseUnavailable(str(exc)) from None
-
-
-def first_line(value: object) -> str:
-    text = str(value).strip()
-    return " ".join(text.splitlines()[0].split()) if text else type(value).__name__
 
 
 def _rollback(conn) -> None:
