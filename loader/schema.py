@@ -113,6 +113,16 @@ create index if not exists load_windows_resume_idx
     on {schema}.load_windows (stream, status, window_start);
 """,
     ),
+    (
+        3,
+        # Every way a run ends is recorded: interrupted (SIGINT/SIGTERM, with the
+        # reason) and abandoned (its process vanished; set by the next start).
+        """
+alter table {schema}.load_runs drop constraint if exists load_runs_status_check;
+alter table {schema}.load_runs add constraint load_runs_status_check
+    check (status in ('running', 'succeeded', 'failed', 'interrupted', 'abandoned'));
+""",
+    ),
 ]
 
 
