@@ -72,6 +72,7 @@ def render(conn, schema: str) -> str:
     if not runs:
         lines.append("  (none yet)")
     for run_id, command, status, started, _finished, rows, requests, error in runs:
+        # A killed run's row says `running` until the next start marks it abandoned.
         shown = "running or killed" if status == "running" else status
         lines.append(f"  {_when(started)}  {command:<9} {shown:<17} {rows or 0:>10,} rows "
                      f"{requests or 0:>8,} requests  {str(run_id)[:8]}"

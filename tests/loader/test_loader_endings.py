@@ -6,7 +6,11 @@ from __future__ import annotations
 
 import os
 import signal
+import subprocess
 import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
+from datetime import datetime, timedelta, timezone
 
 import pytest
 
@@ -18,6 +22,19 @@ from loader.errors import (
     EXIT_USAGE,
 )
 from tests.loader.kit import SINCE, assert_conversations_match
+
+
+@pytest.fixture
+def account_factory(sandbox_factory):
+    """One thread-count behaviour is enough here (how a run ends does not depend on
+    it; the other loader tests cover both), which halves this module's cost."""
+
+    def make(**kw):
+        kw.setdefault("now", datetime.now(timezone.utc) - timedelta(seconds=3))
+        return sandbox_factory(**kw)
+
+    return make
+
 
 WINDOWS = [*SINCE, "--window", "20d", "--concurrency", "2", "--streams", "conversations"]
 ENDINGS = [(signal.SIGINT, EXIT_INTERRUPTED, "error: interrupted; "),
@@ -48,6 +65,18 @@ def _one_error_line(stderr: str, start: str) -> None:
     assert "Traceback" not in stderr
 
 
+def signalled(loader, sb, sig: int, *, nth: int, code: int, line: str,
+              args: tuple[str, ...] | list[str] = (), command: str = "run") -> None:
+    """Start ``hs-load <command>``, signal it at its ``nth`` list page, check how it ends."""
+    child = loader.start(*args, command=command)
+    hook = SignalAtPage(child.pid, sig, nth=nth)
+    sb.on_list_page = hook
+    _, err = child.communicate(timeout=120)
+    assert hook.sent.is_set()
+    assert child.returncode == code, err
+    _one_error_line(err, line)
+
+
 def _runs(lake) -> list[tuple[str, str, str | None]]:
     return lake.query("select command, status, error from {s}.load_runs order by started_at")
 
@@ -57,13 +86,7 @@ def test_a_signalled_run_is_recorded_interrupted_and_resumes(
         account_factory, make_loader, sig, code, line):
     sb = account_factory(size=250, seed=9)
     loader = make_loader(sb)
-    child = loader.start(*WINDOWS)
-    hook = SignalAtPage(child.pid, sig, nth=5)
-    sb.on_list_page = hook
-    _, err = child.communicate(timeout=120)
-    assert hook.sent.is_set()
-    assert child.returncode == code, err
-    _one_error_line(err, line)
+    signalled(loader, sb, sig, nth=5, args=WINDOWS, code=code, line=line)
 
     lake = loader.lake
     ((command, status, error),) = _runs(lake)
@@ -91,13 +114,8 @@ def test_a_signalled_reconcile_leaves_the_next_if_due_due(
     gone = (truth.deleted_ids | set(truth.merged)) & known
     assert gone
 
-    child = loader.start(command="reconcile")
-    hook = SignalAtPage(child.pid, sig, nth=3)  # mid-listing: the sweep is one unit
-    sb.on_list_page = hook
-    _, err = child.communicate(timeout=120)
-    assert hook.sent.is_set()
-    assert child.returncode == code, err
-    _one_error_line(err, line)
+    # Mid-listing: the sweep is one unit, nothing of it may be kept.
+    signalled(loader, sb, sig, nth=3, command="reconcile", code=code, line=line)
     lake = loader.lake
     assert [s for c, s, _ in _runs(lake) if c == "reconcile"] == ["interrupted"]
     assert lake.query("select count(*) from {s}.conversation_tombstones")[0][0] == 0
@@ -152,18 +170,25 @@ class HoldAtPage:
             self.release.wait(60)
 
 
-def test_a_second_run_exits_at_once_while_one_loads(account_factory, make_loader):
-    sb = account_factory(size=200, seed=12)
-    loader = make_loader(sb)
-    hold = HoldAtPage(nth=3)
+@contextmanager
+def first_run_held(loader, sb, nth: int) -> Iterator[subprocess.Popen]:
+    """A first run, held at its ``nth`` conversation list page while the block runs."""
+    hold = HoldAtPage(nth)
     sb.on_list_page = hold
     first = loader.start(*WINDOWS)
     try:
         assert hold.reached.wait(60)
-        second = loader.spawn(*WINDOWS)
-        again = loader.spawn(command="reconcile")
+        yield first
     finally:
         hold.release.set()
+
+
+def test_a_second_run_exits_at_once_while_one_loads(account_factory, make_loader):
+    sb = account_factory(size=200, seed=12)
+    loader = make_loader(sb)
+    with first_run_held(loader, sb, nth=3) as first:
+        second = loader.spawn(*WINDOWS)
+        again = loader.spawn(command="reconcile")
     _, err = first.communicate(timeout=120)
     assert first.returncode == 0, err
     for other in (second, again):
@@ -183,18 +208,13 @@ def test_a_second_run_exits_at_once_while_one_loads(account_factory, make_loader
 def test_wait_starts_once_the_lake_is_free(account_factory, make_loader):
     sb = account_factory(size=120, seed=13)
     loader = make_loader(sb)
-    hold = HoldAtPage(nth=2)
-    sb.on_list_page = hold
-    first = loader.start(*WINDOWS)
-    try:
-        assert hold.reached.wait(60)
+    with first_run_held(loader, sb, nth=2) as first:
         waiting = loader.start("--wait", "--streams", "conversations")
         # It says so, on one line, while the first still holds the lake.
         assert waiting.stderr.readline().startswith("waiting: another hs-load run (run ")
         assert waiting.poll() is None
-    finally:
-        hold.release.set()
-    assert first.wait(120) == 0
+    first.communicate(timeout=120)
+    assert first.returncode == 0
     _, err = waiting.communicate(timeout=120)
     assert waiting.returncode == 0, err
     (a, b) = loader.lake.query("select started_at, finished_at, status from {s}.load_runs"
