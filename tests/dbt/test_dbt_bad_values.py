@@ -109,7 +109,7 @@ def built(module_pg_database: Database, tmp_path_factory) -> Iterator[Built]:
                                                   "2025-01-01 10:00")])
         payload.update(number=value, mailboxId=value, folderId=value, threads=value,
                        createdBy={"id": value, "type": "customer", "email": "x@example.com"},
-                       assignee={"id": value}, primaryCustomer={"id": value})
+                       assignee={"id": value}, primaryCustomer={"id": value}, closedBy=value)
         payloads.append(payload)
     # a thread whose id is no number is skipped (it has no key), its sibling kept
     odd_thread = conversation(500, threads=[(5000, "customer", "customer", "2025-01-01 10:00"),
@@ -189,11 +189,11 @@ def test_valid_edge_timestamps_keep_their_instant(built: Built) -> None:
 def test_numbers_of_every_wrong_shape_become_null(built: Built) -> None:
     rows = _rows(built, "select conversation_id, conversation_number, mailbox_id, folder_id,"
                         " thread_count, created_by_id, assignee_id, primary_customer_id,"
-                        " subject, created_at, customer_message_count"
+                        " closed_by_user_id, subject, created_at, customer_message_count"
                         " from helpscout.conversations where conversation_id between 400 and 499")
     for n, (value, number) in enumerate(NUMBERS):
         cid = 400 + n
-        assert rows[cid] == (number,) * 7 + (f"Subject {cid}", at("2025-01-01 10:00"), 1), value
+        assert rows[cid] == (number,) * 8 + (f"Subject {cid}", at("2025-01-01 10:00"), 1), value
 
 
 def test_a_thread_without_a_whole_number_id_is_skipped(built: Built) -> None:
