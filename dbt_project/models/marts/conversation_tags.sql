@@ -60,11 +60,7 @@ conversation_tags as (
 
     select conversation_tags.*
     from {{ ref('stg_helpscout__conversation_tags') }} as conversation_tags
-    {%- if is_incremental() %}
-        where conversation_tags.conversation_id in (
-            select changed_conversations.conversation_id from changed_conversations
-        )
-    {%- endif %}
+    {{ only_changed_conversations('conversation_tags.conversation_id') }}
 
 ),
 

@@ -41,16 +41,11 @@ with
 
         select staged_threads.thread_id
         from {{ ref('stg_helpscout__threads') }} as staged_threads
-        where
-            staged_threads.conversation_id in (
-                select changed_conversations.conversation_id from changed_conversations
-            )
+        {{ only_changed_conversations('staged_threads.conversation_id') }}
         union
         select owned_before.thread_id
         from {{ this }} as owned_before
-        where owned_before.conversation_id in (
-            select changed_conversations.conversation_id from changed_conversations
-        )
+        {{ only_changed_conversations('owned_before.conversation_id') }}
 
     ),
 {%- endif %}
