@@ -216,7 +216,7 @@ def setup(instance: Instance, database: Database, role: ReadonlyRole) -> str | N
         out = _run(instance, [str(instance.bin("python")),
                               str(DASHBOARDS_DIR / "superset_tasks.py"), "setup", str(bundle)],
                    "importing the dashboards", env=env)
-    print(f"  {out.strip()}")
+    print(f"  {out.strip().splitlines()[-1]}")
     return generated if new_admin else None
 
 

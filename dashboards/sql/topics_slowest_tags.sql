@@ -31,5 +31,6 @@ select
     count(*) as closed_conversations
 from tagged_conversations
 group by 1
-order by round(cast(percentile_cont(0.5) within group (order by resolution_hours) as numeric), 1) desc
+having count(*) >= 5
+order by median_resolution_hours desc
 limit 25

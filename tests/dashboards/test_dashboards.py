@@ -267,13 +267,50 @@ def test_every_dashboard_renders_in_chromium(superset: Running) -> None:
                        if cid not in pending_ids and (error or not drawn)]
                 if bad:
                     failures[slug] = bad
+            mailbox_filtered = _apply_first_mailbox(
+                page, f"{base}/superset/dashboard/mass-mailings/")
         finally:
             browser.close()
     assert failures == {}
+    # The mailbox filter reaches the per-mailbox chart and leaves account-wide ones alone.
+    assert mailbox_filtered == {"Received per day and mailbox"}
     assert sorted(p.stem for p in SCREENSHOTS.glob("*.png")) >= sorted(
         c["slug"] for c in bundle.dashboards.values())
     # The UI's telemetry pixel is not even attempted: the CSP drops it first.
     assert [u for u in outside if "scarf" in u] == []
+
+
+def _apply_first_mailbox(page, url: str) -> set[str]:
+    """Pick the first mailbox in the dashboard's filter bar; the charts re-queried with it."""
+    page.goto(url)
+    page.wait_for_function(
+        "() => document.querySelectorAll('[data-test-chart-id]').length > 0"
+        " && !document.querySelector('[data-test-chart-id] .loading')", timeout=120_000)
+    queries: list[dict] = []
+
+    def record(request) -> None:
+        if request.method == "POST" and "/api/v1/chart/data" in request.url:
+            queries.append(json.loads(request.post_data))
+
+    page.on("request", record)
+    page.locator("[data-test=filter-bar] .ant-select-selector").first.click()
+    page.locator(".ant-select-item-option").first.click()
+    page.keyboard.press("Escape")
+    page.get_by_text("Apply filters").click()
+    page.wait_for_timeout(1000)
+    page.wait_for_function(
+        "() => !document.querySelector('[data-test-chart-id] .loading')"
+        " && !document.querySelector('[data-test-chart-id] [role=alert]')", timeout=120_000)
+    names = set()
+    for query in queries:
+        filters = query["queries"][0]["filters"]
+        if any(f["col"] == "mailbox_name" and f["op"] == "IN" and len(f["val"]) == 1
+               for f in filters):
+            names.add(query["form_data"]["slice_id"])
+    base = url.split("/superset/")[0]
+    listing = page.context.request.get(f"{base}/api/v1/chart/?q=(page_size:100)").json()
+    titles = {c["id"]: c["slice_name"] for c in listing["result"]}
+    return {titles[i] for i in names}
 
 
 def _fails(conn, statement: str) -> type[Exception] | None:
