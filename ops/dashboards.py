@@ -22,6 +22,7 @@ from __future__ import annotations
 import contextlib
 import hashlib
 import os
+import re
 import shutil
 import signal
 import subprocess
@@ -314,6 +315,7 @@ def export(instance: Instance, target: Path = BUNDLE_DIR) -> int:
             for name in zf.namelist():
                 relative = name.split("/", 1)[1]
                 files[relative] = zf.read(name).decode()
+    files = _stable_names(files, target)
     for relative, text in list(files.items()):
         if relative.startswith("databases/"):
             config = yaml.safe_load(text)
@@ -327,6 +329,26 @@ def export(instance: Instance, target: Path = BUNDLE_DIR) -> int:
         path.parent.mkdir(parents=True, exist_ok=True)
         path.write_text(text)
     return len(files)
+
+
+def _stable_names(files: dict[str, str], target: Path) -> dict[str, str]:
+    """Exported files under the names the committed bundle already uses for them.
+
+    Superset names export files after titles and instance-specific ids
+    (``Topics_4.yaml``); keeping each object's committed name (found by its uuid)
+    makes an export's diff show only what was edited.
+    """
+    known: dict[str, str] = {}
+    for path in target.rglob("*.yaml"):
+        config = yaml.safe_load(path.read_text()) or {}
+        if "uuid" in config:
+            known[str(config["uuid"])] = path.relative_to(target).as_posix()
+    renamed = {}
+    for relative, text in files.items():
+        config = yaml.safe_load(text) or {}
+        name = known.get(str(config.get("uuid")))
+        renamed[name or re.sub(r"_\d+(?=\.yaml$)", "", relative)] = text
+    return renamed
 
 
 def run_action(action: str, database: Database, role: ReadonlyRole) -> int:
