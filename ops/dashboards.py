@@ -221,7 +221,7 @@ def setup(instance: Instance, database: Database, role: ReadonlyRole) -> str | N
     return generated if new_admin else None
 
 
-def _running_pid(instance: Instance) -> int | None:
+def running_pid(instance: Instance) -> int | None:
     try:
         pid = int(instance.pid_file.read_text().strip())
         os.kill(pid, 0)
@@ -241,7 +241,7 @@ def healthy(instance: Instance) -> bool:
 def start(instance: Instance) -> int:
     """Serve on 127.0.0.1 with one gunicorn worker; returns its pid (reused if running)."""
     _check_venv(instance)
-    pid = _running_pid(instance)
+    pid = running_pid(instance)
     if pid is not None and healthy(instance):
         return pid
     if pid is not None:
@@ -289,7 +289,7 @@ def _terminate(pid: int, grace: float = 20) -> None:
 
 def stop(instance: Instance) -> bool:
     """Stop the instance's gunicorn by its pid; True when one was running."""
-    pid = _running_pid(instance)
+    pid = running_pid(instance)
     if pid is None:
         return False
     _terminate(pid)
@@ -351,11 +351,13 @@ def _stable_names(files: dict[str, str], target: Path) -> dict[str, str]:
     return renamed
 
 
-def run_action(action: str, database: Database, role: ReadonlyRole) -> int:
+def run_action(action: str, database: Database | None, role: ReadonlyRole) -> int:
     """``hs-ops dashboards ACTION``: the make targets' entry point; returns an exit code."""
     instance = Instance(port=port_from_environment())
     try:
         if action == "start":
+            if database is None:
+                raise DashboardsError("start needs the marts' database")
             print(f"1/2 Superset in {instance.home}, marts read as {role.name}")
             password = setup(instance, database, role)
             print(f"2/2 serving on {instance.url} (one gunicorn worker)")
@@ -369,7 +371,7 @@ def run_action(action: str, database: Database, role: ReadonlyRole) -> int:
         elif action == "stop":
             print("stopped" if stop(instance) else "not running")
         elif action == "status":
-            pid = _running_pid(instance)
+            pid = running_pid(instance)
             up = pid is not None and healthy(instance)
             print(f"running on {instance.url} (pid {pid})" if up else "not running")
             return 0 if up else 1

@@ -69,7 +69,6 @@ def ensure_readonly_role(database: Database, role: ReadonlyRole, password: str |
             cur.execute(sql.SQL("grant connect on database {} to {}").format(
                 sql.Identifier(database.dbname), name))
             cur.execute(sql.SQL("create schema if not exists {}").format(marts))
-            cur.execute(sql.SQL("revoke create on schema {} from {}").format(marts, name))
             cur.execute(sql.SQL("grant usage on schema {} to {}").format(marts, name))
             cur.execute(sql.SQL("grant select on all tables in schema {} to {}")
                         .format(marts, name))
