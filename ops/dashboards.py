@@ -39,6 +39,7 @@ from urllib.parse import quote
 import yaml
 
 from loader.connection import Database
+from loader.errors import EXIT_INTERNAL, EXIT_USAGE
 from ops.database import PROJECT_ROOT
 from ops.readonly import ReadonlyRole, ensure_readonly_role, new_password
 
@@ -82,6 +83,10 @@ class Instance:
     @property
     def metadata_db(self) -> Path:
         return self.home / "superset.db"
+
+    @property
+    def port_file(self) -> Path:
+        return self.home / "port"
 
     @property
     def pid_file(self) -> Path:
@@ -243,9 +248,12 @@ def start(instance: Instance) -> int:
     _check_venv(instance)
     pid = running_pid(instance)
     if pid is not None and healthy(instance):
+        instance.port_file.write_text(f"{instance.port}\n")
         return pid
     if pid is not None:
         stop(instance)
+    instance.home.mkdir(parents=True, exist_ok=True)
+    instance.port_file.write_text(f"{instance.port}\n")
     log = instance.log_file.open("ab")
     process = subprocess.Popen(
         [str(instance.bin("gunicorn")), "--workers", "1", "--worker-class", "gthread",
@@ -351,9 +359,24 @@ def _stable_names(files: dict[str, str], target: Path) -> dict[str, str]:
     return renamed
 
 
+def serving_instance(home: Path = SUPERSET_DIR / "home") -> Instance:
+    """The instance in ``home`` with the port it was last started on."""
+    try:
+        port = int(Instance(home=home).port_file.read_text().strip())
+    except (FileNotFoundError, ValueError):
+        port = DEFAULT_PORT
+    return Instance(home=home, port=port)
+
+
 def run_action(action: str, database: Database | None, role: ReadonlyRole) -> int:
     """``hs-ops dashboards ACTION``: the make targets' entry point; returns an exit code."""
-    instance = Instance(port=port_from_environment())
+    try:
+        port = port_from_environment()
+    except DashboardsError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return EXIT_USAGE
+    # Stop, status and export act on the running instance, wherever it was started.
+    instance = Instance(port=port) if action == "start" else serving_instance()
     try:
         if action == "start":
             if database is None:
@@ -381,5 +404,5 @@ def run_action(action: str, database: Database | None, role: ReadonlyRole) -> in
                   " (review with git diff)")
     except DashboardsError as exc:
         print(f"error: {exc}", file=sys.stderr)
-        return 1
+        return EXIT_INTERNAL
     return 0
