@@ -9,12 +9,16 @@ STAMP := $(VENV)/.installed-stamp
 OPS := $(PY) -m ops
 DBT := $(OPS) dbt
 DOCS_PORT ?= 8080
+DASHBOARDS_PORT ?= 8088
+SUPERSET_VENV := .build/superset/venv
+SUPERSET_STAMP := $(SUPERSET_VENV)/.installed-stamp
 SIZE ?= 3000
 SEED ?= 42
 
 .DEFAULT_GOAL := help
 .PHONY: help demo run load build docs docs-generate test lint bench report \
-        db-start db-stop db-shell sandbox erase clean
+        db-start db-stop db-shell sandbox erase clean dashboards dashboards-stop \
+        dashboards-export chromium
 
 help: ## List the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-12s %s\n", $$1, $$2}'
@@ -26,6 +30,19 @@ $(STAMP): pyproject.toml
 	@touch $(STAMP)
 
 venv: $(STAMP)
+
+# Superset's pins clash with dbt's: it gets its own virtualenv, fully pinned.
+$(SUPERSET_STAMP): dashboards/requirements.txt dashboards/constraints.txt
+	@test -x $(SUPERSET_VENV)/bin/python || $(PYTHON) -m venv $(SUPERSET_VENV)
+	$(SUPERSET_VENV)/bin/python -m pip install --quiet --upgrade pip
+	$(SUPERSET_VENV)/bin/python -m pip install --quiet -r dashboards/requirements.txt \
+		-c dashboards/constraints.txt
+	@touch $(SUPERSET_STAMP)
+
+chromium: ## Debian's headless Chromium for the dashboard tests (apt-get when missing)
+	@command -v chromium >/dev/null || { \
+		test "$$(id -u)" = 0 || { echo "error: chromium is missing; install Debian's chromium package (as root: apt-get install chromium)" >&2; exit 1; }; \
+		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; }
 
 demo: $(STAMP) ## Fresh clone to built marts against a sandbox Help Scout account
 	$(OPS) demo --size $(SIZE) --seed $(SEED)
@@ -50,7 +67,16 @@ docs: docs-generate ## Generate the dbt docs site and serve it on localhost:$(DO
 report: $(STAMP) ## Print the latest complete week and the five busiest mailboxes
 	$(OPS) report
 
-test: $(STAMP) lint ## Lint, then every test (unit, sandbox, loader, dbt end to end)
+dashboards: $(STAMP) $(SUPERSET_STAMP) ## Superset with the project's dashboards on 127.0.0.1:$(DASHBOARDS_PORT)
+	DASHBOARDS_PORT=$(DASHBOARDS_PORT) $(OPS) dashboards start
+
+dashboards-stop: $(STAMP) ## Stop the Superset that `make dashboards` started
+	DASHBOARDS_PORT=$(DASHBOARDS_PORT) $(OPS) dashboards stop
+
+dashboards-export: $(STAMP) $(SUPERSET_STAMP) ## Write the dashboards edited in Superset back to dashboards/superset/
+	DASHBOARDS_PORT=$(DASHBOARDS_PORT) $(OPS) dashboards export
+
+test: $(STAMP) $(SUPERSET_STAMP) chromium lint ## Lint, then every test (unit, sandbox, loader, dbt, dashboards)
 	$(PY) -m pytest
 
 lint: $(STAMP) ## ruff and sqlfluff lint
@@ -78,5 +104,6 @@ sandbox: $(STAMP) ## Serve a sandbox Help Scout API in the foreground
 	$(PY) -m sandbox serve --size $(SIZE) --seed $(SEED)
 
 clean: ## Stop the embedded database and remove every generated file (keeps nothing)
+	-@test -x $(PY) && $(OPS) dashboards stop
 	-@test -x $(PY) && $(OPS) db stop
 	rm -rf $(VENV) .pgdata .build dbt_project/target dbt_project/logs logs .pytest_cache .ruff_cache *.egg-info

@@ -6,6 +6,8 @@
     hs-ops report [--schema S] [--top N]        the latest complete week
     hs-ops demo [--size N] [--seed S]           sandbox account to built marts
     hs-ops erase --email ADDRESS | --customer-id N   a customer's right to erasure
+    hs-ops dashboards start|stop|status|export  the local Superset (make dashboards)
+    hs-ops readonly-role [--role R] [--owner O] the read-only role BI tools log in as
 
 Exit codes are hs-load's table (:mod:`loader.errors`), so a script or an orchestrator
 reads every command alike; ``dbt`` passes dbt's own code through.
@@ -112,6 +114,25 @@ def _erase(args: argparse.Namespace) -> int:
     return 0
 
 
+def _dashboards(args: argparse.Namespace) -> int:
+    from ops.dashboards import run_action
+    from ops.readonly import ReadonlyRole
+
+    database = db.resolve() if args.action == "start" else None
+    return run_action(args.action, database, ReadonlyRole(name=args.role))
+
+
+def _readonly_role(args: argparse.Namespace) -> int:
+    from ops.readonly import ReadonlyRole, ensure_readonly_role
+
+    password = os.environ.get("HELPSCOUT_READONLY_PASSWORD") or None
+    role = ReadonlyRole(name=args.role, marts_schema=args.schema, owner=args.owner)
+    owner = ensure_readonly_role(db.resolve(), role, password)
+    print(f"role {role.name}: usage and select on schema {role.marts_schema}, including"
+          f" tables {owner} creates later; no access to {', '.join(role.private_schemas)}")
+    return 0
+
+
 class _UsageError(Exception):
     pass
 
@@ -159,6 +180,19 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--no-rebuild", action="store_true",
                    help="skip the full rebuild (run it yourself before the marts are read)")
     p.set_defaults(handler=_erase)
+
+    p = sub.add_parser("dashboards", help="the local Superset with the project's dashboards")
+    p.add_argument("action", choices=("start", "stop", "status", "export"))
+    p.add_argument("--role", default="helpscout_reader", help="read-only role Superset uses")
+    p.set_defaults(handler=_dashboards)
+
+    p = sub.add_parser("readonly-role", help="create or update the read-only role for BI tools"
+                       " (password from HELPSCOUT_READONLY_PASSWORD, if set)")
+    p.add_argument("--role", default="helpscout_reader")
+    p.add_argument("--schema", default="helpscout", help="the marts schema it may read")
+    p.add_argument("--owner", default=None,
+                   help="the role dbt builds as (default: the connecting user)")
+    p.set_defaults(handler=_readonly_role)
     return parser
 
 

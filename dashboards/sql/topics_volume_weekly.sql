@@ -1,0 +1,24 @@
+-- Conversations per tag and week (top 10 tags)
+-- Superset chart topics_volume_weekly (echarts_timeseries_bar) on dataset tag_weekly.
+-- Conversations per tag and week, and their share of the account's week.
+with
+
+tag_weekly as (
+
+    select
+        week_start,
+        coalesce(tag_name, '(tag ' || tag_id || ')') as tag_name,
+        conversations_received,
+        share_of_received
+    from helpscout.tag_weekly
+
+)
+
+select
+    date_trunc('week', week_start)::date as week_start,
+    tag_name,
+    sum(conversations_received) as received
+from tag_weekly
+group by 1, 2
+order by 1, 2
+limit 10000
