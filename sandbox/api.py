@@ -316,6 +316,7 @@ class Api:
             ("POST", "/_sandbox/paging"): self._admin_paging,
             ("GET", "/_sandbox/truth"): lambda d: RawJson(self.sb.truth_json()),
             ("GET", "/_sandbox/stats"): lambda d: self.sb.stats(),
+            ("GET", "/_sandbox/tokens"): lambda d: {"tokens": self.sb.issued_tokens()},
         }
         handler = routes.get((method, path))
         if handler is None:

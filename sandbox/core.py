@@ -218,6 +218,10 @@ class Sandbox:
         """Requests per minute (0 = off); resets the window."""
         self.rate_limiter.set_limit(limit)
 
+    def issued_tokens(self) -> list[str]:
+        """Every bearer token this sandbox has issued, for tests that search for leaks."""
+        return self.tokens.every_issued()
+
     def expire_tokens(self) -> None:
         """Invalidate every token issued so far (the next call gets 401)."""
         self.tokens.expire_all()

@@ -54,6 +54,11 @@ class ServedSandbox:
         response.raise_for_status()
         return dict(response.json())
 
+    def issued_tokens(self) -> list[str]:
+        response = httpx.get(f"{self.admin_url}/tokens", timeout=30)
+        response.raise_for_status()
+        return list(response.json()["tokens"])
+
     def truth(self) -> Any:
         from sandbox.truth import GroundTruth
 
