@@ -6,7 +6,10 @@
     Incremental: recomputes the conversations whose latest copy or latest
     tombstone was staged since this model's high-water mark (less the lookback)
     and differs from the one the row was built from (lake_loaded_at is the
-    later of the two load times). Changing internal_email_domains or system_closer_emails
+    later of the two load times); also those whose closer is known only by
+    closedBy and whose email in `users` is not the one the row holds.
+    reopen_count comes from conversation_status_history, built from the same
+    copies in the same run. Changing internal_email_domains or system_closer_emails
     needs a --full-refresh of this model. -#}
 {{
     config(
@@ -70,6 +73,20 @@ with
                 end
             )
 
+        union
+
+        -- a closer named only by closedBy whose email the users mart now tells otherwise
+        select held.conversation_id
+        from {{ this }} as held
+        inner join {{ ref('stg_helpscout__conversations') }} as staged
+            on held.conversation_id = staged.conversation_id
+        left join {{ ref('users') }} as closers
+            on held.closed_by_user_id = closers.user_id
+        where
+            held.closed_by_user_id is not null
+            and staged.closed_by_user_email is null
+            and held.closed_by_user_email is distinct from closers.email
+
     ),
 {%- endif %}
 
@@ -113,6 +130,39 @@ conversation_tags as (
             select changed_conversations.conversation_id from changed_conversations
         )
     {%- endif %}
+
+),
+
+users as (
+
+    select
+        user_id,
+        email
+    from {{ ref('users') }}
+
+),
+
+status_history as (
+
+    select
+        status_history.conversation_id,
+        status_history.is_reopening
+    from {{ ref('conversation_status_history') }} as status_history
+    {%- if is_incremental() %}
+        where status_history.conversation_id in (
+            select changed_conversations.conversation_id from changed_conversations
+        )
+    {%- endif %}
+
+),
+
+reopenings as (
+
+    select
+        conversation_id,
+        count(*) filter (where is_reopening) as reopen_count
+    from status_history
+    group by conversation_id
 
 ),
 
@@ -175,6 +225,9 @@ joined as (
             when tombstones.detected_at > conversations.extracted_at
                 then tombstones.merged_into_conversation_id
         end as merged_into_conversation_id,
+        coalesce(reopenings.reopen_count, 0) as reopen_count,
+        -- closedByUser's email, else the closedBy user's in `users`
+        coalesce(conversations.closed_by_user_email, users.email) as closer_email,
         greatest(conversations.lake_loaded_at, tombstones.lake_loaded_at) as source_loaded_at
     from conversations
     left join thread_counts
@@ -183,6 +236,10 @@ joined as (
         on conversations.conversation_id = tag_counts.conversation_id
     left join tombstones
         on conversations.conversation_id = tombstones.conversation_id
+    left join reopenings
+        on conversations.conversation_id = reopenings.conversation_id
+    left join users
+        on conversations.closed_by_user_id = users.user_id
 
 ),
 
@@ -211,7 +268,7 @@ final as (
         created_by_type,
         created_by_email,
         closed_by_user_id,
-        closed_by_user_email,
+        closer_email as closed_by_user_email,
         assignee_id,
         assignee_email,
         primary_customer_id,
@@ -236,10 +293,12 @@ final as (
             false
         ) as is_internal,
         coalesce(
-            lower(btrim(closed_by_user_email))
+            lower(btrim(closer_email))
             = any({{ lower_text_array(var('system_closer_emails')) }}),
             false
         ) as is_closed_by_system,
+        coalesce(status = 'closed' and reply_count > 0, false) as is_resolved,
+        reopen_count,
         removal_reason,
         merged_into_conversation_id,
         extracted_at,
