@@ -105,7 +105,11 @@ thread_starts as (
 
     select
         status_threads.conversation_id,
-        greatest(status_threads.created_at, conversations.created_at) as valid_from,
+        -- the first interval starts at creation, whenever its thread was written
+        case
+            when status_threads.thread_rank = 1 then conversations.created_at
+            else greatest(status_threads.created_at, conversations.created_at)
+        end as valid_from,
         status_threads.status,
         status_threads.thread_id as set_by_thread_id,
         'thread' as source,  -- noqa: RF04
