@@ -20,10 +20,8 @@
 {{
     config(
         materialized='incremental',
-        incremental_strategy='replace_by_key',
         unique_key='conversation_id',
         present_column='interval_number',
-        on_schema_change='fail',
         post_hook='{{ refresh_statistics() }}',
         indexes=[
             {'columns': ['conversation_id', 'interval_number'], 'unique': true},

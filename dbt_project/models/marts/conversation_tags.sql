@@ -11,10 +11,8 @@
 {{
     config(
         materialized='incremental',
-        incremental_strategy='replace_by_key',
         unique_key='conversation_id',
         present_column='tag_id',
-        on_schema_change='fail',
         post_hook='{{ refresh_statistics() }}',
         indexes=[
             {'columns': ['conversation_id', 'tag_id'], 'unique': true},
@@ -62,11 +60,7 @@ conversation_tags as (
 
     select conversation_tags.*
     from {{ ref('stg_helpscout__conversation_tags') }} as conversation_tags
-    {%- if is_incremental() %}
-        where conversation_tags.conversation_id in (
-            select changed_conversations.conversation_id from changed_conversations
-        )
-    {%- endif %}
+    {{ only_changed_conversations('conversation_tags.conversation_id') }}
 
 ),
 

@@ -14,10 +14,8 @@
 {{
     config(
         materialized='incremental',
-        incremental_strategy='replace_by_key',
         unique_key='thread_id',
         present_column='conversation_id',
-        on_schema_change='fail',
         post_hook='{{ refresh_statistics() }}',
         indexes=[
             {'columns': ['thread_id'], 'unique': true},
@@ -43,16 +41,11 @@ with
 
         select staged_threads.thread_id
         from {{ ref('stg_helpscout__threads') }} as staged_threads
-        where
-            staged_threads.conversation_id in (
-                select changed_conversations.conversation_id from changed_conversations
-            )
+        {{ only_changed_conversations('staged_threads.conversation_id') }}
         union
         select owned_before.thread_id
         from {{ this }} as owned_before
-        where owned_before.conversation_id in (
-            select changed_conversations.conversation_id from changed_conversations
-        )
+        {{ only_changed_conversations('owned_before.conversation_id') }}
 
     ),
 {%- endif %}

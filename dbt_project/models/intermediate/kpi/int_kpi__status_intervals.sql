@@ -1,5 +1,3 @@
-{{ config(materialized='table', schema=var('staging_schema', 'helpscout_staging')) }}
-
 {#- The status intervals (conversation_status_history) of the conversations the
     KPI marts count, attributed to the conversation's current mailbox, with their
     bounds in reporting-zone wall time. A conversation is open at the end of a
