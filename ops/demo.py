@@ -6,6 +6,12 @@ HTTP into the configured database (the embedded PostgreSQL by default), runs
 
 The demo refuses to write into a lake that a real Help Scout account filled: a
 demo account mixed into production data would be worse than no demo.
+
+The account's history ends at today's midnight (UTC), so every demo of one day
+serves the same account. A lake whose watermark already reaches that midnight
+holds all of it: the load then resumes after the watermark like any later run
+(and finds nothing new) instead of appending a second copy of the account. On a
+later day the sandbox generates a newer account, which is read in full.
 """
 
 from __future__ import annotations
@@ -16,6 +22,8 @@ import time
 from datetime import datetime, timedelta, timezone
 
 from loader.connection import Database
+from loader.lake import RunLog
+from loader.windows import watermark
 from ops.dbt import run_dbt
 
 MARTS = ("conversations", "conversation_tags", "threads", "tags", "mailboxes", "users")
@@ -37,6 +45,19 @@ def _lake_has_foreign_runs(database: Database) -> str | None:
             )
             row = cur.fetchone()
             return row[0] if row else None
+    finally:
+        conn.close()
+
+
+def _lake_watermark(database: Database) -> datetime | None:
+    """The lake's conversations watermark (as ``hs-load status`` reports it), if any."""
+    conn = database.connect()
+    try:
+        with conn.cursor() as cur:
+            cur.execute("select to_regclass('helpscout_raw.load_windows') is not null")
+            if not cur.fetchone()[0]:
+                return None
+        return watermark(RunLog().completed_windows(conn))
     finally:
         conn.close()
 
@@ -87,42 +108,8 @@ def _headlines(database: Database) -> list[str]:
 
 def run_demo(database: Database, *, size: int = 3000, seed: int = 42, days: int = 365) -> int:
     """Sandbox, load, build, docs; returns the exit code (hs-load's table)."""
-    from loader import cli as loader_cli
-    from sandbox import Sandbox
-
-    foreign = _lake_has_foreign_runs(database)
-    if foreign:
-        print(f"error: {database.describe()} already holds a lake loaded from {foreign};"
-              " the demo will not mix a sandbox account into it (point PG*/"
-              "HELPSCOUT_DATABASE_URL at another database)", file=sys.stderr)
-        return 2
-
-    # History ends at today's midnight, so two demos on one day load the same account.
-    now = datetime.now(timezone.utc).replace(hour=0, minute=0, second=0, microsecond=0)
-    start = now - timedelta(days=days)
-    print(f"1/4 sandbox Help Scout account: {size:,} conversations since {start:%Y-%m-%d}")
     started = time.monotonic()
-    with Sandbox(size=size, seed=seed, start=start, now=now, rate_limit=0) as sb:
-        env = {"HELPSCOUT_APP_ID": sb.client_id, "HELPSCOUT_APP_SECRET": sb.client_secret}
-        previous = {key: os.environ.get(key) for key in env}
-        os.environ.update(env)
-        try:
-            print(f"2/4 loading it over HTTP from {sb.base_url} into {database.describe()}")
-            common = ["--api-url", sb.base_url, "--token-url", sb.token_url]
-            # An explicit --since re-reads the whole account, so a second demo
-            # replaces the first one's state instead of resuming after it.
-            code = loader_cli.main(
-                ["run", *common, "--since", start.strftime("%Y-%m-%d"), "--lag", "0s"],
-                database=database,
-            )
-            if code == 0:
-                code = loader_cli.main(["reconcile", *common], database=database)
-        finally:
-            for key, value in previous.items():
-                if value is None:
-                    os.environ.pop(key, None)
-                else:
-                    os.environ[key] = value
+    code = load_demo_account(database, size=size, seed=seed, days=days)
     if code != 0:
         return code
     print("3/4 dbt build (staging, marts, KPI marts and their tests)")
@@ -141,3 +128,47 @@ def run_demo(database: Database, *, size: int = 3000, seed: int = 42, days: int 
     print("      `make report` prints last week's summary, `make db-shell` opens psql.")
     return 0
 
+
+def load_demo_account(database: Database, *, size: int, seed: int, days: int) -> int:
+    """Steps 1 and 2: serve today's sandbox account and load it (then reconcile).
+    Reads the account whole unless the lake already holds it (see the module's
+    docstring); returns the exit code."""
+    from loader import cli as loader_cli
+    from sandbox import Sandbox
+
+    foreign = _lake_has_foreign_runs(database)
+    if foreign:
+        print(f"error: {database.describe()} already holds a lake loaded from {foreign};"
+              " the demo will not mix a sandbox account into it (point PG*/"
+              "HELPSCOUT_DATABASE_URL at another database)", file=sys.stderr)
+        return 2
+
+    # History ends at today's midnight, so two demos on one day load the same account.
+    now = datetime.now(timezone.utc).replace(hour=0, minute=0, second=0, microsecond=0)
+    start = now - timedelta(days=days)
+    mark = _lake_watermark(database)
+    resume = mark is not None and mark >= now
+    print(f"1/4 sandbox Help Scout account: {size:,} conversations since {start:%Y-%m-%d}")
+    with Sandbox(size=size, seed=seed, start=start, now=now, rate_limit=0) as sb:
+        env = {"HELPSCOUT_APP_ID": sb.client_id, "HELPSCOUT_APP_SECRET": sb.client_secret}
+        previous = {key: os.environ.get(key) for key in env}
+        os.environ.update(env)
+        try:
+            print(f"2/4 loading it over HTTP from {sb.base_url} into {database.describe()}")
+            common = ["--api-url", sb.base_url, "--token-url", sb.token_url]
+            if resume:
+                print("    the lake already holds today's account (watermark"
+                      f" {mark:%Y-%m-%d %H:%M:%S} UTC): resuming after it")
+                since: list[str] = []
+            else:  # a new day's account: read it whole
+                since = ["--since", start.strftime("%Y-%m-%d")]
+            code = loader_cli.main(["run", *common, *since, "--lag", "0s"], database=database)
+            if code == 0:
+                code = loader_cli.main(["reconcile", *common], database=database)
+        finally:
+            for key, value in previous.items():
+                if value is None:
+                    os.environ.pop(key, None)
+                else:
+                    os.environ[key] = value
+    return code

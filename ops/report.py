@@ -1,9 +1,10 @@
 """``make report``: the latest complete week and its five busiest mailboxes, in the terminal.
 
 Reads only the KPI marts (``weekly_summary``, ``mailbox_weekly``) and ``mailboxes``,
-so what it prints is exactly what a dashboard shows. A week is complete once its
-end (``period_end_at``, local midnight after its Sunday in the reporting time zone
-the marts were built with) has passed.
+so what it prints is exactly what a dashboard shows. A week is complete
+(``is_complete``) once its end (``period_end_at``, local midnight after its Sunday in
+the reporting time zone the marts were built with) is at or before the data
+watermark: the loader has every change up to it, so the week's figures are final.
 
 ``hs-ops report [--schema helpscout] [--top 5]``
 """
@@ -105,7 +106,7 @@ def fetch_latest_complete_week(cur, schema: str) -> WeekSummary:
             " conversations_received_per_day, {weekdays}, conversations_closed,"
             " conversations_open_at_period_end, replies_sent, first_response_minutes_median,"
             " resolution_minutes_median"
-            " from {schema}.weekly_summary where period_end_at <= now()"
+            " from {schema}.weekly_summary where is_complete"
             " order by week_start desc limit 1"
         ).format(weekdays=weekday_columns, schema=sql.Identifier(schema))
     )

@@ -24,7 +24,7 @@ from sandbox.api import Api, RequestRecord
 from sandbox.evolve import DEFAULT_WEIGHTS, PAGING_WEIGHTS, Evolver, stamp_now
 from sandbox.faults import FaultConfig, FaultInjector, RateLimiter, TokenStore
 from sandbox.generate import Spec, generate
-from sandbox.model import SYSTEM_CLOSER_EMAIL, iso, to_datetime
+from sandbox.model import SYSTEM_CLOSER_EMAIL, Conversation, iso, to_datetime
 from sandbox.render import Renderer, dumps
 from sandbox.server import SandboxServer
 from sandbox.truth import GroundTruth
@@ -279,4 +279,12 @@ class Sandbox:
                 now=to_datetime(now),
                 system_closer_emails=[SYSTEM_CLOSER_EMAIL],
                 all_includes_spam=self.all_includes_spam,
+                status_timelines={cid: status_timeline(c)
+                                  for cid, c in sorted(acc.conversations.items())},
             )
+
+
+def status_timeline(conv: Conversation) -> list[dict[str, Any]]:
+    """A conversation's true status history as ground truth shows it."""
+    return [{"at": iso(at), "status": status, "thread_id": None if t is None else t.id}
+            for at, status, t in conv.status_log]

@@ -4,6 +4,12 @@ The real API stamps modifiedAt when a change happens; a loader windows on
 ``now - lag``. So every change here carries the current wall-clock second (never
 earlier than anything stamped before), never a made-up past or future time.
 
+Statuses as Help Scout sets them: a thread's ``status`` is ``nochange`` unless that
+thread changed the conversation's status (a reply sent as pending or closed, a
+lineitem "Marked as Closed", a workflow's close, a customer's answer that reopens).
+Some changes leave no thread at all (``silent_status``, ``silent_close``); the
+conversation's ``status_log`` records every change either way (ground truth).
+
 Which changes move ``userUpdatedAt``: user replies, notes, closing and reopening
 by a user, reassigning, marking spam, deleting, merging. Customer replies, tag
 edits, mailbox moves and the system closer move only the hidden modifiedAt.
@@ -28,6 +34,7 @@ DEFAULT_WEIGHTS: dict[str, float] = {
     "new_conversation": 20, "customer_reply": 18, "user_reply": 18, "note": 5,
     "close": 10, "system_close": 2, "reopen": 3, "reassign": 5, "retag": 8,
     "rename_tag": 1, "move": 3, "spam": 1, "soft_delete": 1, "hard_delete": 1, "merge": 1,
+    "close_without_closed_at": 1, "silent_close": 1, "silent_status": 1,
 }
 #: What a change made while a client pages through a list may be.
 PAGING_WEIGHTS: dict[str, float] = {
@@ -120,7 +127,7 @@ class Evolver:
             waiting_since=ts, tag_ids=[rng.choice(tags)] if tags and rng.random() < 0.5 else [],
         )
         acc.next_number += 1
-        self._thread(conv, "customer", ts, "customer", customer)
+        conv.set_status(ts, "active", self._thread(conv, "customer", ts, "customer", customer))
         acc.add(conv)
         return {"conversation_id": cid}
 
@@ -128,9 +135,9 @@ class Evolver:
         conv = self._pick(lambda c: c.status != "spam" and c.primary_customer_id is not None)
         if conv is None:
             return None
-        self._thread(conv, "customer", ts, "customer", conv.primary_customer_id)
+        thread = self._thread(conv, "customer", ts, "customer", conv.primary_customer_id)
         if conv.status in ("closed", "pending"):
-            conv.status = "active"  # a customer's answer reopens the conversation
+            conv.set_status(ts, "active", thread)  # a customer's answer reopens it
         conv.waiting_since = ts
         self.acc.touch(conv, ts)
         return {"conversation_id": conv.id}
@@ -141,8 +148,8 @@ class Evolver:
             return None
         agent = conv.assignee_id if conv.assignee_id in self._listed() else self._agent()
         ttype = "message" if self.rng.random() < 0.07 else "reply"
-        self._thread(conv, ttype, ts, "user", agent)
-        conv.status = "pending" if self.rng.random() < 0.5 else "active"
+        thread = self._thread(conv, ttype, ts, "user", agent)
+        conv.set_status(ts, "pending" if self.rng.random() < 0.5 else "active", thread)
         conv.waiting_since = None
         conv.user_updated_at = ts
         self.acc.touch(conv, ts)
@@ -157,15 +164,22 @@ class Evolver:
         self.acc.touch(conv, ts)
         return {"conversation_id": conv.id}
 
-    def _close_by(self, ts: int, closer: int) -> Change | None:
+    def _close_by(self, ts: int, closer: int, *, stamped: bool = True) -> Change | None:
         conv = self._pick(lambda c: c.status in ("active", "pending"))
         if conv is None:
             return None
-        conv.status = "closed"
-        conv.closed_by, conv.closed_at, conv.show_closed_by_user = closer, ts, True
+        if closer == SYSTEM_CLOSER_ID:  # a workflow's automatic close
+            setter = self._thread(conv, "lineitem", ts, "user", closer, action="workflow",
+                                  action_text="Workflow closed the conversation")
+        elif self.rng.random() < 0.4:  # a reply sent as closed
+            setter = self._thread(conv, "reply", ts, "user", closer)
+        else:
+            setter = self._thread(conv, "lineitem", ts, "user", closer,
+                                  action="changed-ticket-status", action_text="Marked as Closed")
+        conv.set_status(ts, "closed", setter)
+        conv.closed_by, conv.show_closed_by_user = closer, True
+        conv.closed_at = ts if stamped else None
         conv.waiting_since = None
-        self._thread(conv, "lineitem", ts, "user", closer, status="closed",
-                     action="changed-ticket-status", action_text="Marked as Closed")
         if closer != SYSTEM_CLOSER_ID:
             conv.user_updated_at = ts
         self.acc.touch(conv, ts)
@@ -177,16 +191,46 @@ class Evolver:
     def _system_close(self, ts: int) -> Change | None:
         return self._close_by(ts, SYSTEM_CLOSER_ID)
 
+    def _close_without_closed_at(self, ts: int) -> Change | None:
+        """Closed by a user, with its thread, but the API shows no ``closedAt``."""
+        return self._close_by(ts, self._agent(), stamped=False)
+
+    def _silent_close(self, ts: int) -> Change | None:
+        """Closed without a thread in the conversation; ``closedAt`` says when."""
+        conv = self._pick(lambda c: c.status in ("active", "pending"))
+        if conv is None:
+            return None
+        conv.set_status(ts, "closed")
+        conv.closed_by, conv.closed_at, conv.show_closed_by_user = self._agent(), ts, True
+        conv.waiting_since = None
+        conv.user_updated_at = ts
+        self.acc.touch(conv, ts)
+        return {"conversation_id": conv.id}
+
+    def _silent_status(self, ts: int) -> Change | None:
+        """A status change that leaves no thread and no time (a bulk action, an API
+        client): to pending, to active, or to closed without ``closedAt``."""
+        conv = self._pick(lambda c: c.status != "spam")
+        if conv is None:
+            return None
+        new = self.rng.choice([s for s in ("active", "pending", "closed") if s != conv.status])
+        conv.set_status(ts, new)
+        if new == "closed":
+            conv.closed_by, conv.closed_at, conv.show_closed_by_user = None, None, False
+            conv.waiting_since = None
+        self.acc.touch(conv, ts)
+        return {"conversation_id": conv.id, "status": new}
+
     def _reopen(self, ts: int) -> Change | None:
         conv = self._pick(lambda c: c.status == "closed")
         if conv is None:
             return None
         agent = self._agent()
-        conv.status = "active"
         if self.rng.random() < 0.5:  # the closing fields linger on some reopened ones
             conv.closed_by, conv.closed_at = None, None
-        self._thread(conv, "lineitem", ts, "user", agent, action="changed-ticket-status",
-                     action_text="Marked as Active")
+        thread = self._thread(conv, "lineitem", ts, "user", agent,
+                              action="changed-ticket-status", action_text="Marked as Active")
+        conv.set_status(ts, "active", thread)
         conv.user_updated_at = ts
         self.acc.touch(conv, ts)
         return {"conversation_id": conv.id}
@@ -246,7 +290,9 @@ class Evolver:
         conv = self._pick(lambda c: c.status != "spam" and c.created_by_type == "customer")
         if conv is None:
             return None
-        conv.status = "spam"
+        thread = self._thread(conv, "lineitem", ts, "user", self._agent(),
+                              action="changed-ticket-status", action_text="Marked as Spam")
+        conv.set_status(ts, "spam", thread)
         conv.waiting_since = None
         conv.user_updated_at = ts
         self.acc.touch(conv, ts)

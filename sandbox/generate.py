@@ -335,33 +335,67 @@ class _Generator:
         return threads
 
     def _lineitem(self, conv: Conversation, ts: int, by: int, action: str, text: str,
-                  assigned: int | None = None) -> None:
+                  assigned: int | None = None) -> Thread:
         item = Thread(0, "lineitem", ts, "user", by, action=action, action_text=text,
                       assigned_to=assigned)
         conv.threads.append(item)
         conv.threads.sort(key=lambda t: t.created_at)
+        return item
+
+    def _walk_statuses(self, conv: Conversation) -> None:
+        """The statuses the history's threads set, as Help Scout marks them: the first
+        thread opens the conversation, a reply may be sent as pending (or as closed, and
+        the customer came back), a customer's answer makes it active again."""
+        rng = self.rng
+        first = conv.threads[0]
+        outbound = first.type == "message"
+        conv.set_status(first.created_at,
+                        "pending" if outbound and rng.random() < 0.5 else "active", first)
+        for thread in conv.threads[1:-1]:
+            if thread.type == "customer":
+                if conv.status in ("pending", "closed"):
+                    conv.set_status(thread.created_at, "active", thread)
+            elif thread.type in ("reply", "message"):
+                roll = rng.random()
+                if roll < 0.04:
+                    conv.set_status(thread.created_at, "closed", thread)
+                elif roll < 0.2:
+                    conv.set_status(thread.created_at, "pending", thread)
+        last = conv.threads[-1]
+        if len(conv.threads) > 1 and last.type == "customer" and conv.status != "active":
+            conv.set_status(last.created_at, "active", last)
 
     def _settle_status(self, conv: Conversation, kind: str, agent: int) -> None:
         """Status, closing and waiting fields from the conversation's age and last word."""
         rng, now = self.rng, self.spec.now
-        last = conv.threads[-1]
-        age = now - last.created_at
+        first = conv.threads[0]
         if kind == "plain" and conv.created_by_type != "user" and rng.random() < 0.025:
-            conv.status = "spam"
             conv.threads[:] = conv.threads[:1]
             conv.assignee_id = None
+            conv.set_status(first.created_at, "spam", first)  # filtered as spam on arrival
             return
+        self._walk_statuses(conv)
+        last = conv.threads[-1]
+        age = now - last.created_at
         customer_last = last.type == "customer"
+        user_reply_last = last.type in ("reply", "message") and last.author_type == "user"
         if kind == "ooo" or (not customer_last and age > 2 * DAY) or age > 20 * DAY:
+            closer: int | None
+            setter: Thread | None
             if rng.random() < 0.15 and last.created_at + 3 * DAY <= now:
+                # a workflow's automatic close, days later
                 closer, closed_at = SYSTEM_CLOSER_ID, last.created_at + rng.randrange(3, 8) * DAY
                 closed_at = min(closed_at, now)
+                setter = self._lineitem(conv, closed_at, closer, "workflow",
+                                        "Workflow closed the conversation")
+            elif user_reply_last and rng.random() < 0.4:  # the reply was sent as closed
+                closer, closed_at, setter = last.author_id, last.created_at, last
             else:
                 closer, closed_at = agent, min(now, last.created_at + rng.randrange(30, 4 * HOUR))
-            conv.status = "closed"
+                setter = None if rng.random() < 0.03 else self._lineitem(
+                    conv, closed_at, closer, "changed-ticket-status", "Marked as Closed")
+            conv.set_status(closed_at, "closed", setter)
             conv.closed_by, conv.closed_at = closer, closed_at
-            self._lineitem(conv, closed_at, closer, "changed-ticket-status", "Marked as Closed")
-            conv.threads[-1].status = "closed"
             roll = rng.random()
             if roll < 0.03:
                 conv.closed_by, conv.show_closed_by_user = None, False
@@ -370,7 +404,19 @@ class _Generator:
             elif roll < 0.07:
                 conv.show_closed_by_user = False
         elif not customer_last and rng.random() < 0.6:
-            conv.status = "pending"
+            # the latest reply was sent as pending (the threads after it are notes and such)
+            reply = None
+            for thread in reversed(conv.threads):
+                if thread.type == "customer":
+                    break
+                if thread.type in ("reply", "message") and thread.author_type == "user":
+                    reply = thread
+                    break
+            if reply is not None and reply.status == "nochange" and conv.status == "active":
+                conv.set_status(reply.created_at, "pending", reply)
+        elif not customer_last and rng.random() < 0.03 and last.created_at + HOUR <= now:
+            # changed without leaving a thread (a bulk action, an API client)
+            conv.set_status(last.created_at + rng.randrange(60, HOUR), "pending")
         if conv.status == "active" and customer_last:
             conv.waiting_since = last.created_at
 
@@ -394,6 +440,7 @@ class _Generator:
         conv.modified_at = max(t.created_at for t in conv.threads)
         if conv.closed_at:
             conv.modified_at = max(conv.modified_at, conv.closed_at)
+        conv.modified_at = max(conv.modified_at, conv.status_log[-1][0])
         if rng.random() < 0.1:  # a later workflow or tag edit: modifiedAt only
             conv.modified_at = min(now, conv.modified_at + rng.randrange(60, 5 * DAY))
         if rng.random() < 0.01:

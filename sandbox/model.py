@@ -84,7 +84,8 @@ class Thread:
     created_at: int
     author_type: str  # customer | user
     author_id: int
-    status: str = "active"
+    #: The conversation status this thread set: ``nochange`` unless it changed it.
+    status: str = "nochange"
     action: str | None = None  # lineitem action type
     action_text: str | None = None
     assigned_to: int | None = None
@@ -119,3 +120,18 @@ class Conversation:
     custom_fields: tuple[tuple[int, str, str], ...] = ()
     threads: list[Thread] = field(default_factory=list)  # oldest first
     version: int = 0
+    #: The true status timeline, oldest first: (at, status, the thread that set it, or
+    #: None when the change left no thread). Ground truth only; never rendered.
+    status_log: list[tuple[int, str, Thread | None]] = field(default_factory=list)
+
+    def set_status(self, at: int, status: str, thread: Thread | None = None) -> None:
+        """Set the status at ``at``; when that changes it (or is the first status),
+        ``thread`` (if any) is marked as the one that set it, as Help Scout does."""
+        if status == self.status and self.status_log:
+            return
+        if thread is not None and self.status_log and self.status_log[-1][2] is thread:
+            self.status_log.pop()  # one thread sets one status: the later decision wins
+        if thread is not None:
+            thread.status = status
+        self.status_log.append((at, status, thread))
+        self.status = status

@@ -2,6 +2,10 @@
 
 Conversations are the single-conversation JSON with ``_embedded.threads`` holding
 the COMPLETE thread list (newest first), which is what a correct loader stores.
+``status_timelines`` is what no API call shows: each conversation's true status
+history, oldest first, ``{"at", "status", "thread_id"}`` (``thread_id`` null when the
+change left no thread). It is the conversation's own: threads a merge brought in
+keep the statuses they set in the conversation they came from.
 """
 
 from __future__ import annotations
@@ -25,6 +29,7 @@ class GroundTruth:
     now: datetime
     system_closer_emails: list[str] = field(default_factory=lambda: ["none@nowhere.com"])
     all_includes_spam: bool = False
+    status_timelines: dict[int, list[dict[str, Any]]] = field(default_factory=dict)
 
     def to_json(self) -> dict[str, Any]:
         """A JSON-serialisable form (ids as string keys, times as ISO strings)."""
@@ -41,6 +46,7 @@ class GroundTruth:
             "now": _iso(self.now),
             "system_closer_emails": list(self.system_closer_emails),
             "all_includes_spam": self.all_includes_spam,
+            "status_timelines": {str(k): v for k, v in self.status_timelines.items()},
         }
 
     @classmethod
@@ -59,6 +65,7 @@ class GroundTruth:
             now=_parse(data["now"]),
             system_closer_emails=list(data.get("system_closer_emails", [])),
             all_includes_spam=bool(data.get("all_includes_spam", False)),
+            status_timelines={int(k): v for k, v in data.get("status_timelines", {}).items()},
         )
 
 

@@ -46,7 +46,9 @@ def fill_lake_from_truth(
     """Append the truth's current state to the lake as one run; returns its run id.
 
     Gone conversations (``deleted_ids``, ``merged``) get tombstones, as a
-    reconciliation sweep would write them.
+    reconciliation sweep would write them. The run is logged with one completed
+    conversations window from the account's beginning to ``extracted_at``'s second,
+    so the lake's data watermark is that second (as after a real full load).
     """
     extracted_at = extracted_at or datetime.now(timezone.utc)
     run_id = uuid.uuid4()
@@ -58,6 +60,13 @@ def fill_lake_from_truth(
                 f"insert into {schema}.load_runs (run_id, command, status, finished_at)"
                 " values (%s, 'lakefill', 'succeeded', clock_timestamp())",
                 (str(run_id),),
+            )
+            cur.execute(
+                f"insert into {schema}.load_windows"
+                " (run_id, stream, window_start, window_end, status, started_at)"
+                " values (%s, 'conversations', '2000-01-01T00:00:00Z',"
+                " date_trunc('second', %s::timestamptz), 'completed', clock_timestamp())",
+                (str(run_id), extracted_at.isoformat()),
             )
             cols = ("entity_id", "payload", "extracted_at", "run_id")
             for table, entities in (

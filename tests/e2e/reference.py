@@ -14,21 +14,29 @@ leaves open are the ones documented there too:
   copy is the most recent), never to both.
 * ``tags.conversation_count`` counts every bridge row of the tag, whatever the
   conversation's status or state.
-* ``tags``, ``mailboxes`` and ``users`` hold what the latest listings returned.
+* ``tags`` and ``mailboxes`` hold what the latest listings returned; ``users`` also
+  every user the seen conversations reference (assignee, closer, thread author)
+  that the listing lacks, with ``is_listed`` false.
+* Status history, reopen counts and the backlog follow :mod:`tests.e2e.history`;
+  the start of an ``observed`` interval needs the lake copies' extraction times
+  and the watermark the load log's windows (:class:`LakeFacts`, read by the test
+  from the lake's own bookkeeping, never from a model).
 
 Usage: ``state = ReferenceState(); state.observe(truth)`` after every load (and
-reconcile) of the account, then ``state.marts()`` for the expected rows keyed by
-each mart's primary key.
+reconcile) of the account, then ``state.marts(lake_facts)`` for the expected rows
+keyed by each mart's primary key.
 """
 
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from decimal import Decimal
 from typing import Any
+
+from tests.e2e import history
 
 Row = dict[str, Any]
 
@@ -111,8 +119,11 @@ class Settings:
 
 
 def conversation_row(payload: Mapping[str, Any], settings: Settings, *,
-                     tag_count: int, removal: tuple[str, int | None] | None) -> Row:
-    """The ``conversations`` mart row of one conversation's latest known copy."""
+                     tag_count: int, removal: tuple[str, int | None] | None,
+                     user_emails: Mapping[int, str | None] | None = None,
+                     intervals: list[Row] | None = None) -> Row:
+    """The ``conversations`` mart row of one conversation's latest known copy;
+    ``user_emails`` (the users mart's) completes a closer known only by ``closedBy``."""
     created_by = _obj(payload.get("createdBy"))
     closed_by_user = _obj(payload.get("closedByUser"))
     assignee = _obj(payload.get("assignee"))
@@ -128,7 +139,10 @@ def conversation_row(payload: Mapping[str, Any], settings: Settings, *,
     if created_by.get("type") != "user" and created_at is not None:
         candidates = [at for at in reply_times if at is not None and at >= created_at]
         first_response_at = min(candidates, default=None)
+    closer_id = closed_by_user.get("id", payload.get("closedBy"))
     closer_email = closed_by_user.get("email")
+    if closer_email is None and closer_id is not None:
+        closer_email = (user_emails or {}).get(closer_id)
     domains = {d.lower() for d in settings.internal_email_domains}
     closers = {e.lower() for e in settings.system_closer_emails}
     return {
@@ -151,7 +165,7 @@ def conversation_row(payload: Mapping[str, Any], settings: Settings, *,
         "created_by_id": created_by.get("id"),
         "created_by_type": created_by.get("type"),
         "created_by_email": created_by.get("email"),
-        "closed_by_user_id": closed_by_user.get("id", payload.get("closedBy")),
+        "closed_by_user_id": closer_id,
         "closed_by_user_email": closer_email,
         "assignee_id": assignee.get("id"),
         "assignee_email": assignee.get("email"),
@@ -171,9 +185,25 @@ def conversation_row(payload: Mapping[str, Any], settings: Settings, *,
         "is_internal": (created_by.get("type") == "user"
                         or _email_domain(created_by.get("email")) in domains),
         "is_closed_by_system": bool(closer_email) and closer_email.strip().lower() in closers,
+        "is_resolved": status == "closed" and len(replies) > 0,
+        **({} if intervals is None else {"reopen_count": history.reopen_count(intervals)}),
         "removal_reason": removal[0] if removal else None,
         "merged_into_conversation_id": removal[1] if removal else None,
     }
+
+
+@dataclass(frozen=True)
+class LakeFacts:
+    """What the lake's bookkeeping says: each conversation's copies (extraction time and
+    status), the conversation windows the load log completed, the reporting zone."""
+
+    copies: Mapping[int, Sequence[history.Copy]]
+    windows: Sequence[tuple[datetime, datetime]]
+    timezone: str = "UTC"
+
+    @property
+    def watermark(self) -> datetime | None:
+        return history.watermark(self.windows)
 
 
 @dataclass
@@ -206,8 +236,8 @@ class ReferenceState:
                 elif cid in truth.deleted_ids:
                     self.removed[cid] = ("deleted", None)
 
-    def marts(self) -> dict[str, dict[Any, Row]]:
-        """Expected rows of conversations, conversation_tags, tags, mailboxes, users, threads."""
+    def marts(self, lake: LakeFacts) -> dict[str, dict[Any, Row]]:
+        """Expected rows of every mart the e2e test compares."""
         truth = self.truth
         bridge: dict[tuple[int, int], Row] = {}
         for cid, seen in self.seen.items():
@@ -224,20 +254,87 @@ class ReferenceState:
         for cid, tag_id in bridge:
             tag_counts[tag_id] = tag_counts.get(tag_id, 0) + 1
             per_conversation[cid] = per_conversation.get(cid, 0) + 1
+        users = self._users()
+        emails = {uid: row["email"] for uid, row in users.items()}
+        intervals = {cid: history.status_history(seen.payload, lake.copies.get(cid, ()))
+                     for cid, seen in self.seen.items()}
         conversations = {
             cid: conversation_row(seen.payload, self.settings,
                                   tag_count=per_conversation.get(cid, 0),
-                                  removal=self.removed.get(cid))
+                                  removal=self.removed.get(cid), user_emails=emails,
+                                  intervals=intervals[cid])
             for cid, seen in self.seen.items()
         }
+        threads = self._threads()
         return {
             "conversations": conversations,
             "conversation_tags": bridge,
-            "threads": self._threads(),
+            "threads": threads,
             "tags": {tid: _tag_row(t, tag_counts.get(tid, 0)) for tid, t in truth.tags.items()},
             "mailboxes": {mid: _mailbox_row(m) for mid, m in truth.mailboxes.items()},
-            "users": {uid: _user_row(u) for uid, u in truth.users.items()},
+            "users": users,
+            "conversation_status_history": {
+                (row["conversation_id"], row["interval_number"]): row
+                for rows in intervals.values() for row in rows},
+            "mailbox_backlog_daily": history.backlog_daily(
+                self.counted(conversations, threads, intervals),
+                history.Days(lake.timezone), lake.watermark),
         }
+
+    def counted(self, conversations: Mapping[int, Row], threads: Mapping[int, Row],
+                intervals: Mapping[int, list[Row]]) -> list[history.Counted]:
+        """The conversations the KPI marts count (default switches: no spam, nothing
+        deleted, neither internal nor system-closed), with their mailbox's activity:
+        creation, closing (closed with a closed_at) and user replies."""
+        replies: dict[int, list[datetime]] = {}
+        for row in threads.values():
+            if row["is_user_reply"] and row["created_at"] is not None:
+                replies.setdefault(row["conversation_id"], []).append(row["created_at"])
+        out = []
+        for cid, row in conversations.items():
+            if (row["is_spam"] or row["is_deleted"] or row["is_internal"]
+                    or row["is_closed_by_system"] or row["created_at"] is None):
+                continue
+            activity = [row["created_at"], *replies.get(cid, [])]
+            if row["status"] == "closed" and row["closed_at"] is not None:
+                activity.append(row["closed_at"])
+            out.append(history.Counted(row["mailbox_id"], row["created_at"],
+                                       tuple(intervals[cid]), tuple(activity)))
+        return out
+
+    def _users(self) -> dict[int, Row]:
+        """The latest listing, then every user a seen conversation references that the
+        listing lacks (name and email from the latest copy that shows them)."""
+        rows = {uid: {**_user_row(u), "is_listed": True} for uid, u in self.truth.users.items()}
+        # a bare closedBy id names nobody: any copy that shows the person wins over it
+        referenced: dict[int, tuple[tuple[bool, int], Mapping[str, Any]]] = {}
+
+        def saw(person: Any, rank: int) -> None:
+            if isinstance(person, Mapping) and isinstance(person.get("id"), int):
+                key = (len(person) > 1, rank)
+                held = referenced.get(person["id"])
+                if held is None or key > held[0]:
+                    referenced[person["id"]] = (key, person)
+
+        for seen in self.seen.values():
+            payload = seen.payload
+            saw(payload.get("assignee"), seen.round)
+            saw(payload.get("closedByUser"), seen.round)
+            if isinstance(payload.get("closedBy"), int):
+                saw({"id": payload["closedBy"]}, seen.round)
+            for thread in _obj(payload.get("_embedded")).get("threads") or []:
+                created_by = _obj(thread.get("createdBy"))
+                if created_by.get("type") == "user":
+                    saw(created_by, seen.round)
+        for uid, (_, person) in referenced.items():
+            if uid not in rows:
+                rows[uid] = {
+                    "user_id": uid, "first_name": person.get("first"),
+                    "last_name": person.get("last"), "email": person.get("email"),
+                    "role": None, "user_type": person.get("type"), "timezone": None,
+                    "created_at": None, "updated_at": None, "is_listed": False,
+                }
+        return rows
 
     def shared_thread_ids(self) -> set[int]:
         """Thread ids in more than one seen conversation (what merges leave behind)."""
@@ -299,6 +396,8 @@ MART_KEYS: dict[str, tuple[str, ...]] = {
     "tags": ("tag_id",),
     "mailboxes": ("mailbox_id",),
     "users": ("user_id",),
+    "conversation_status_history": ("conversation_id", "interval_number"),
+    "mailbox_backlog_daily": ("mailbox_id", "date_day"),
 }
 
 

@@ -28,6 +28,7 @@ from loader.connection import Database
 from ops.database import PROJECT_ROOT
 from ops.dbt import run_dbt
 from sandbox import Sandbox
+from tests.e2e import history as status_history
 from tests.e2e import reference as ref
 
 SIZE = 2000
@@ -37,12 +38,21 @@ MARTS_SCHEMA = "helpscout"
 # Every change the contract has to survive, at least once a round, on top of random ones.
 ROUND_CHANGES = {
     "merge": 2, "hard_delete": 2, "soft_delete": 1, "spam": 1, "rename_tag": 2, "retag": 12,
-    "reopen": 2, "reassign": 3, "move": 3, "close": 3, "system_close": 1, "user_reply": 5,
-    "customer_reply": 5, "note": 2, "new_conversation": 5,
+    "reopen": 3, "reassign": 3, "move": 3, "close": 3, "system_close": 1, "user_reply": 5,
+    "customer_reply": 5, "note": 2, "new_conversation": 5, "close_without_closed_at": 2,
+    "silent_close": 2, "silent_status": 3,
 }
 RANDOM_CHANGES = 60
-# Builds after the first skip the unit tests: they test SQL logic, not data.
-DBT_BUILD = ["build", "--exclude", "tag:kpi", "--threads", "4"]
+# Day buckets of the backlog in a zone with clock changes (the history spans several).
+REPORTING_TIMEZONE = "Europe/Madrid"
+CORE_MARTS = ("conversations", "conversation_tags", "tags", "mailboxes", "users", "threads",
+              "conversation_status_history")
+# The core marts and the backlog with what it needs (the other KPI marts, tag:kpi,
+# have their own suite). Builds after the first skip the unit tests: they test SQL
+# logic, not data.
+DBT_BUILD = ["build", "--select", "path:models/staging", "path:models/intermediate/helpscout",
+             *(f"path:models/marts/{mart}.sql" for mart in CORE_MARTS), "+mailbox_backlog_daily",
+             "--threads", "4"]
 
 pytestmark = pytest.mark.slow
 
@@ -85,6 +95,26 @@ class Pipeline:
         self.log.append(f"dbt {' '.join(extra) or 'build'}: {time.monotonic() - started:.1f}s")
         assert done.returncode == 0, done.stdout[-4000:]
 
+    def lake_facts(self) -> ref.LakeFacts:
+        """The lake's own bookkeeping: each conversation copy's extraction time and
+        status, and the completed conversation windows of the load log."""
+        conn = self.database.connect()
+        try:
+            with conn.cursor() as cur:
+                cur.execute("select entity_id, extracted_at, payload ->> 'status'"
+                            " from helpscout_raw.conversations")
+                copies: dict[int, list[status_history.Copy]] = {}
+                for entity_id, extracted_at, status in cur.fetchall():
+                    copy = status_history.Copy(extracted_at, status)
+                    copies.setdefault(entity_id, []).append(copy)
+                cur.execute("select window_start, window_end from helpscout_raw.load_windows"
+                            " where stream = 'conversations' and status = 'completed'"
+                            " and window_start is not null")
+                windows = cur.fetchall()
+        finally:
+            conn.close()
+        return ref.LakeFacts(copies, windows, REPORTING_TIMEZONE)
+
     def marts(self) -> dict[str, dict[Any, ref.Row]]:
         """Every column of every core mart, keyed by the mart's primary key."""
         conn = self.database.connect()
@@ -110,9 +140,10 @@ def _settle(sb: Sandbox) -> None:
         time.sleep(delay)
 
 
-def _problems(state: ref.ReferenceState, actual: dict[str, dict[Any, ref.Row]]) -> list[str]:
+def _problems(state: ref.ReferenceState, lake: ref.LakeFacts,
+              actual: dict[str, dict[Any, ref.Row]]) -> list[str]:
     problems: list[str] = []
-    for mart, expected in state.marts().items():
+    for mart, expected in state.marts(lake).items():
         problems += ref.differences(mart, expected, actual[mart])
     return problems
 
@@ -130,6 +161,7 @@ class History:
     shared_thread_ids: int
     removals: dict[str, int]
     log: list[str]
+    expected: dict[str, dict[Any, ref.Row]]
 
 
 @pytest.fixture(scope="module")
@@ -140,7 +172,8 @@ def history(module_pg_database: Database, tmp_path_factory) -> Iterator[History]
         settings = ref.Settings(internal_email_domains=tuple(truth.internal_domains),
                                 system_closer_emails=tuple(truth.system_closer_emails))
         dbt_vars = json.dumps({"internal_email_domains": list(settings.internal_email_domains),
-                               "system_closer_emails": list(settings.system_closer_emails)})
+                               "system_closer_emails": list(settings.system_closer_emails),
+                               "reporting_timezone": REPORTING_TIMEZONE})
         pipeline = Pipeline(sb, module_pg_database, workdir, dbt_vars)
         state = ref.ReferenceState(settings)
         problems: dict[int, list[str]] = {}
@@ -154,14 +187,15 @@ def history(module_pg_database: Database, tmp_path_factory) -> Iterator[History]
             state.observe(sb.truth())
             pipeline.build(*(() if round_no == 0 else ("--exclude", "test_type:unit")))
             marts = pipeline.marts()
-            problems[round_no] = _problems(state, marts)
+            lake = pipeline.lake_facts()
+            problems[round_no] = _problems(state, lake, marts)
             row_counts[round_no] = {mart: len(rows) for mart, rows in marts.items()}
         pipeline.build("--full-refresh", "--exclude", "test_type:unit")
         full = pipeline.marts()
         removals = {reason: sum(r == reason for r, _ in state.removed.values())
                     for reason in ("deleted", "merged")}
-        yield History(problems, row_counts, marts, full, _problems(state, full), changes,
-                      len(state.shared_thread_ids()), removals, pipeline.log)
+        yield History(problems, row_counts, marts, full, _problems(state, lake, full), changes,
+                      len(state.shared_thread_ids()), removals, pipeline.log, state.marts(lake))
 
 
 @pytest.mark.parametrize("round_no", range(ROUNDS + 1))
@@ -187,3 +221,42 @@ def test_full_refresh_gives_the_incremental_marts(history: History) -> None:
         for key, row in incremental.items():
             assert rebuilt[key] == row, (mart, key)
     assert history.full_refresh_problems == []
+
+
+def test_history_and_backlog_were_exercised(history: History) -> None:
+    """The status history and backlog comparisons cover every path of the contract."""
+    intervals = list(history.expected["conversation_status_history"].values())
+    sources = {(row["source"], row["set_by_thread_id"] is None) for row in intervals}
+    assert {("thread", False), ("observed", True)} <= sources
+    conversations = history.expected["conversations"]
+    observed = [row for row in intervals if row["source"] == "observed"]
+    # observed closings dated by closedAt, and changes dated by the copy that showed them
+    assert any(row["valid_from"] == conversations[row["conversation_id"]]["closed_at"]
+               for row in observed)
+    assert any(row["valid_from"] != conversations[row["conversation_id"]]["closed_at"]
+               for row in observed)
+    assert sum(row["reopen_count"] for row in conversations.values()) > 10
+    assert any(row["status"] == "closed" and row["closed_at"] is None
+               for row in conversations.values())
+    backlog = history.expected["mailbox_backlog_daily"]
+    assert sum(row["open_at_day_end"] for row in backlog.values()) > 0
+    assert sum(row["conversations_reopened"] for row in backlog.values()) > 0
+    assert {row["is_complete"] for row in backlog.values()} == {True, False}
+
+
+def test_latest_backlog_day_agrees_with_current_statuses(history: History) -> None:
+    """Closed conversations without closedAt (and all others) count open on the latest
+    day exactly when the conversations mart says they are active or pending now."""
+    conversations = history.incremental_marts["conversations"]
+    backlog = history.incremental_marts["mailbox_backlog_daily"]
+    last_day = max(day for _, day in backlog)
+    open_now: dict[int, int] = {}
+    for row in conversations.values():
+        if (row["status"] in ("active", "pending") and not row["is_spam"]
+                and not row["is_deleted"] and not row["is_internal"]
+                and not row["is_closed_by_system"]):
+            open_now[row["mailbox_id"]] = open_now.get(row["mailbox_id"], 0) + 1
+    latest = {mailbox: row["open_at_day_end"] for (mailbox, day), row in backlog.items()
+              if day == last_day}
+    assert latest == {mailbox: open_now.get(mailbox, 0) for mailbox in latest}
+    assert set(open_now) <= set(latest)

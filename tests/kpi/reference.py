@@ -17,6 +17,8 @@ from datetime import date, datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
+from tests.e2e import history
+
 REPLY_THREAD_TYPES = ("reply", "message")
 _PREFIX = re.compile(r"^\s*(re|fwd|fw)\s*:\s*", re.IGNORECASE)
 
@@ -53,6 +55,7 @@ class Conversation:
     closed_at: datetime | None
     first_response_at: datetime | None
     replies: tuple[Reply, ...]
+    intervals: tuple[dict[str, Any], ...] = ()  # conversation_status_history
 
     @property
     def is_closed(self) -> bool:
@@ -97,7 +100,23 @@ def _is_user_reply(thread: Mapping[str, Any]) -> bool:
     )
 
 
-def _counted(payload: Mapping[str, Any], gone: set[int], settings: KpiSettings) -> bool:
+def user_emails(truth: Any) -> dict[int, str | None]:
+    """The users mart's emails: the listing's, then those the conversations show for
+    users it lacks (what completes a closer known only by ``closedBy``)."""
+    emails: dict[int, str | None] = {}
+    for payload in truth.conversations.values():
+        people = [payload.get("assignee"), payload.get("closedByUser")]
+        people += [t.get("createdBy") for t in (payload.get("_embedded") or {}).get("threads")
+                   or [] if (t.get("createdBy") or {}).get("type") == "user"]
+        for person in people:
+            if isinstance(person, Mapping) and isinstance(person.get("id"), int):
+                emails.setdefault(person["id"], person.get("email"))
+    emails.update({uid: u.get("email") for uid, u in truth.users.items()})
+    return emails
+
+
+def _counted(payload: Mapping[str, Any], gone: set[int], settings: KpiSettings,
+             emails: Mapping[int, str | None]) -> bool:
     """The KPI filter: no spam, nothing deleted, internal and system-closed by default."""
     if payload.get("status") == "spam" or payload.get("state") == "deleted":
         return False
@@ -112,19 +131,27 @@ def _counted(payload: Mapping[str, Any], gone: set[int], settings: KpiSettings) 
     if is_internal and not settings.include_internal:
         return False
     closer = _email(payload.get("closedByUser"))
+    if closer is None and payload.get("closedBy") is not None:
+        closer = _email({"email": emails.get(payload["closedBy"])})
     is_system_closed = closer is not None and closer in {
         e.lower() for e in settings.system_closer_emails
     }
     return not (is_system_closed and not settings.include_system_closed)
 
 
-def conversations(truth: Any, settings: KpiSettings) -> list[Conversation]:
-    """The conversations the KPI marts count, with the contract's derived columns."""
+def conversations(truth: Any, settings: KpiSettings,
+                  extracted_at: datetime | None = None) -> list[Conversation]:
+    """The conversations the KPI marts count, with the contract's derived columns;
+    ``extracted_at`` is when the lake's one copy of each was extracted (it dates a
+    status change that left no thread)."""
     gone = set(truth.deleted_ids) | set(truth.merged)
+    emails = user_emails(truth)
     out = []
     for payload in truth.conversations.values():
-        if not _counted(payload, gone, settings):
+        if not _counted(payload, gone, settings, emails):
             continue
+        copies = [] if extracted_at is None else [
+            history.Copy(extracted_at, payload.get("status"))]
         created_at = parse_ts(payload["createdAt"])
         threads = (payload.get("_embedded") or {}).get("threads") or []
         replies = tuple(
@@ -146,6 +173,7 @@ def conversations(truth: Any, settings: KpiSettings) -> list[Conversation]:
                 closed_at=parse_ts(payload.get("closedAt")),
                 first_response_at=None if started_by_user or not answered else min(answered),
                 replies=replies,
+                intervals=tuple(history.status_history(payload, copies)) if copies else (),
             )
         )
     return out
@@ -260,8 +288,7 @@ def week_summary(convs: list[Conversation], cal: Calendar, week_start: date) -> 
         received_by_iso_weekday=tuple(weekdays[d] for d in range(1, 8)),
         conversations_closed=len(closed),
         conversations_open_at_period_end=sum(
-            1 for c in convs
-            if c.created_at < end and not (c.is_closed and c.closed_at < end)
+            1 for c in convs if history.status_at_end(c.intervals, end) in history.OPEN_STATUSES
         ),
         replies_sent=sum(
             1 for c in convs for r in c.replies if cal.week(r.created_at) == week_start
@@ -305,3 +332,13 @@ def auto_replies_by_day(
         cal.day(c.created_at) for c in convs
         if c.subject is not None and any(p.search(c.subject) for p in compiled)
     )
+
+
+def counted_for_backlog(convs: Iterable[Conversation]) -> list[history.Counted]:
+    """The conversations as the backlog reading takes them: mailbox, creation, history
+    and the mailbox activity they make (creation, closing, user replies)."""
+    return [history.Counted(
+        c.mailbox_id, c.created_at, c.intervals,
+        (c.created_at, *(r.created_at for r in c.replies),
+         *((c.closed_at,) if c.is_closed else ())))
+        for c in convs]

@@ -25,6 +25,7 @@ from loader.connection import Database
 from ops import report
 from ops.dbt import DBT_PROJECT_DIR, run_dbt
 from sandbox import Sandbox
+from tests.e2e import history
 from tests.kpi import reference as ref
 from tests.lakefill import fill_lake_from_truth
 
@@ -37,6 +38,14 @@ NEAR_MIDNIGHT = (
     datetime(2025, 6, 10, 23, 30, tzinfo=timezone.utc),
 )
 MINUTES_TOLERANCE = 1e-6
+HISTORY_END = datetime(2025, 7, 1, tzinfo=timezone.utc)
+# Madrid's spring-forward day, 2025-03-30, lasts 23 hours: it ends at 22:00 UTC. One
+# conversation is closed at 21:30 UTC (23:30 local, that day) and one at 22:30 UTC
+# (00:30 local on the 31st: still open at the end of the 30th).
+DST_CLOSINGS = (
+    datetime(2025, 3, 30, 21, 30, tzinfo=timezone.utc),
+    datetime(2025, 3, 30, 22, 30, tzinfo=timezone.utc),
+)
 
 
 @dataclass
@@ -49,6 +58,8 @@ class Built:
     conversations: list[ref.Conversation]
     calendar: ref.Calendar
     pinned_ids: tuple[int, ...]
+    dst_ids: tuple[int, ...]
+    watermark: datetime
 
     def query(self, statement: str, params: tuple = ()) -> list[tuple]:
         conn = self.database.connect()
@@ -81,6 +92,38 @@ def _pin_near_midnight(truth) -> tuple[int, ...]:
     return tuple(pinned)
 
 
+def _pin_dst_closings(truth, taken: tuple[int, ...]) -> tuple[int, ...]:
+    """Rewrite one counted, customer-started conversation per DST_CLOSINGS instant:
+    created the day before, closed by a user's lineitem at that instant."""
+    counted = ref.conversations(truth, ref.KpiSettings(
+        internal_domains=tuple(truth.internal_domains)))
+    pinned: list[int] = []
+    for number, closed_at in enumerate(DST_CLOSINGS):
+        conv = next(
+            c for c in sorted(counted, key=lambda c: c.id)
+            if c.id not in taken and c.id not in pinned and c.status == "closed"
+            and truth.conversations[c.id]["_embedded"]["threads"][-1]["type"] == "customer"
+            and "closedByUser" in truth.conversations[c.id])
+        payload = truth.conversations[conv.id]
+        created = closed_at.replace(day=29, hour=10, minute=0)
+        first = {**payload["_embedded"]["threads"][-1], "status": "active",
+                 "createdAt": created.strftime("%Y-%m-%dT%H:%M:%SZ")}
+        closing = {
+            "id": 990_000_000 + number, "type": "lineitem", "status": "closed",
+            "state": "published",
+            "action": {"type": "changed-ticket-status", "text": "Marked as Closed",
+                       "associatedEntities": {}},
+            "source": {"type": "email", "via": "user"},
+            "createdBy": payload["closedByUser"],
+            "createdAt": closed_at.strftime("%Y-%m-%dT%H:%M:%SZ"),
+        }
+        payload.update(createdAt=first["createdAt"], closedAt=closing["createdAt"],
+                       userUpdatedAt=closing["createdAt"], threads=2, customerWaitingSince={},
+                       _embedded={"threads": [closing, first]})
+        pinned.append(conv.id)
+    return tuple(pinned)
+
+
 @dataclass
 class Lake:
     """The lake, filled once, with the marts the KPI marts read built on it once."""
@@ -88,14 +131,19 @@ class Lake:
     database: Database
     truth: object
     pinned_ids: tuple[int, ...]
+    dst_ids: tuple[int, ...]
+    extracted_at: datetime
 
 
 @pytest.fixture(scope="module")
 def lake(module_pg_database: Database, tmp_path_factory) -> Lake:
-    with Sandbox(size=800, seed=11, start="2025-01-01", now="2025-07-01", rate_limit=0) as sb:
+    with Sandbox(size=800, seed=11, start="2025-01-01", now=HISTORY_END, rate_limit=0) as sb:
         truth = sb.truth()
     pinned = _pin_near_midnight(truth)
-    fill_lake_from_truth(module_pg_database, truth)
+    dst_ids = _pin_dst_closings(truth, pinned)
+    # extracted when the history ends: the data watermark is the account's "now"
+    extracted_at = HISTORY_END
+    fill_lake_from_truth(module_pg_database, truth, extracted_at=extracted_at)
     # Everything the KPI marts are built on, and `mailboxes` for the report; the
     # base marts' own tests run in their own suite. Their vars are the truth's.
     dbt_vars = {
@@ -108,7 +156,7 @@ def lake(module_pg_database: Database, tmp_path_factory) -> Lake:
         module_pg_database, tmp_path_factory.mktemp("dbt-base"),
     )
     assert result.returncode == 0, result.stdout[-4000:]
-    return Lake(module_pg_database, truth, pinned)
+    return Lake(module_pg_database, truth, pinned, dst_ids, extracted_at)
 
 
 @pytest.fixture(scope="module", params=BUILDS, ids=[tz for tz, _ in BUILDS])
@@ -134,8 +182,9 @@ def built(request, lake: Lake, tmp_path_factory) -> Built:
     result = _dbt(["build", "--select", "tag:kpi", "--vars", json.dumps(dbt_vars)],
                   lake.database, work)
     assert result.returncode == 0, result.stdout[-4000:]
-    return Built(lake.database, truth, settings, ref.conversations(truth, settings),
-                 ref.Calendar(tz), lake.pinned_ids)
+    return Built(lake.database, truth, settings,
+                 ref.conversations(truth, settings, lake.extracted_at), ref.Calendar(tz),
+                 lake.pinned_ids, lake.dst_ids, lake.extracted_at.replace(microsecond=0))
 
 
 def _dbt(args: list[str], database: Database, work: Path):
@@ -270,8 +319,11 @@ def test_reporting_timezone_moves_conversations_near_midnight(built: Built) -> N
 
 
 def test_report_shows_latest_complete_week_and_busiest_mailboxes(built: Built) -> None:
+    """The latest week that ended by the data watermark, not the unfinished one."""
     cal = built.calendar
-    week = cal.week(ref.last_activity(built.conversations))
+    week = cal.week(built.watermark)
+    if cal.week_end(week) > built.watermark:
+        week = date.fromordinal(week.toordinal() - 7)
     received = ref.received_by_mailbox(built.conversations, cal, week)
     names = {m["id"]: m["name"] for m in built.truth.mailboxes.values()}
     ranked = sorted(received.items(), key=lambda item: (-item[1], names[item[0]]))[:5]
@@ -306,3 +358,99 @@ def test_auto_replies_per_day(built: Built) -> None:
         " where auto_reply_conversations > 0"
     )
     assert dict(rows) == dict(expected)
+
+
+def _backlog(built: Built) -> dict[tuple[int, date], dict]:
+    columns = ("mailbox_id", "date_day", "open_at_day_end", "pending_at_day_end",
+               "conversations_received", "conversations_closed", "conversations_reopened",
+               "is_complete")
+    rows = built.query(f"select {', '.join(columns)} from helpscout.mailbox_backlog_daily")
+    out = {}
+    for row in rows:
+        record = dict(zip(columns, row, strict=True))
+        assert (record["mailbox_id"], record["date_day"]) not in out
+        out[(record["mailbox_id"], record["date_day"])] = record
+    return out
+
+
+def test_backlog_per_mailbox_and_day(built: Built) -> None:
+    expected = history.backlog_daily(ref.counted_for_backlog(built.conversations),
+                                     history.Days(built.settings.timezone), built.watermark)
+    actual = _backlog(built)
+    assert actual.keys() == expected.keys()
+    wrong = [(key, expected[key], actual[key]) for key in sorted(expected)
+             if actual[key] != expected[key]]
+    assert wrong == [], "\n".join(map(repr, wrong[:5]))
+    # the history is exercised: reopenings, pending days, days still incomplete
+    assert sum(r["conversations_reopened"] for r in expected.values()) > 0
+    assert any(r["pending_at_day_end"] for r in expected.values())
+    assert any(not r["is_complete"] for r in expected.values())
+
+
+def test_clock_change_day_buckets_closings_by_local_time(built: Built) -> None:
+    madrid = built.settings.timezone == "Europe/Madrid"
+    (day_end,) = built.query(
+        "select distinct day_end_at from helpscout.mailbox_backlog_daily"
+        " where date_day = '2025-03-30'")[0]
+    # a 23-hour day in Madrid ends at 22:00 UTC
+    assert day_end == (datetime(2025, 3, 30, 22, tzinfo=timezone.utc) if madrid
+                       else datetime(2025, 3, 31, tzinfo=timezone.utc))
+    for conversation_id, closed_at in zip(built.dst_ids, DST_CLOSINGS, strict=True):
+        local_day = date(2025, 3, 31) if madrid and closed_at.hour == 22 else date(2025, 3, 30)
+        rows = built.query(
+            "select status, valid_from_local::date from helpscout_staging.int_kpi__status_intervals"
+            " where conversation_id = %s order by interval_number", (conversation_id,))
+        assert rows == [("active", date(2025, 3, 29)), ("closed", local_day)]
+        # open at the end of the 30th only if it closed on the next local day
+        (mailbox_id,) = built.query(
+            "select mailbox_id from helpscout.conversations where conversation_id = %s",
+            (conversation_id,))[0]
+        counted = [c for c in built.conversations if c.mailbox_id == mailbox_id]
+        end = history.Days(built.settings.timezone).end(date(2025, 3, 30))
+        backlog = _backlog(built)
+        assert backlog[(mailbox_id, date(2025, 3, 30))]["open_at_day_end"] == history.open_at(
+            ref.counted_for_backlog(counted), end)
+        assert backlog[(mailbox_id, local_day)]["conversations_closed"] >= 1
+
+
+def test_closed_without_closed_at_is_never_counted_open(built: Built) -> None:
+    """The latest day's backlog, and every open-at-period-end figure of that day and
+    week, agree with the current statuses; closed conversations lacking closedAt are
+    closed there too."""
+    unstamped = [c for c in built.conversations if c.status == "closed" and c.closed_at is None]
+    assert unstamped
+    current = dict(built.query(
+        "select mailbox_id, count(*) from helpscout.conversations as c"
+        " where c.conversation_id in (select conversation_id"
+        "   from helpscout_staging.int_kpi__conversations)"
+        "   and c.status in ('active', 'pending') group by mailbox_id"))
+    last_day = built.calendar.day(built.watermark)
+    backlog = {m: n for m, n in built.query(
+        "select mailbox_id, open_at_day_end from helpscout.mailbox_backlog_daily"
+        " where date_day = %s", (last_day,))}
+    assert backlog == {m: current.get(m, 0) for m in backlog}
+    assert set(current) <= set(backlog)
+    for c in unstamped:
+        end = built.calendar.week_end(built.calendar.week(c.created_at))
+        assert history.status_at_end(c.intervals, built.watermark) == "closed"
+        (mailbox_open,) = built.query(
+            "select conversations_open_at_period_end from helpscout.mailbox_weekly"
+            " where mailbox_id = %s and week_start = %s",
+            (c.mailbox_id, built.calendar.week(c.created_at)))[0]
+        assert mailbox_open == history.open_at(
+            ref.counted_for_backlog(built.conversations), end, c.mailbox_id)
+
+
+def test_periods_are_complete_up_to_the_watermark(built: Built) -> None:
+    for mart, period_end in (("mailbox_daily", "period_end_at"),
+                             ("mailbox_weekly", "period_end_at"),
+                             ("weekly_summary", "period_end_at"), ("tag_weekly", "period_end_at")):
+        rows = built.query(f"select {period_end}, is_complete from helpscout.{mart}")
+        assert rows and all(done == (end <= built.watermark) for end, done in rows), mart
+        assert any(done for _, done in rows), mart
+    (incomplete,) = built.query(
+        "select count(*) from helpscout.weekly_summary where not is_complete")[0]
+    assert incomplete == 1  # the week the history ends in
+    days = built.query("select date_day, is_complete from helpscout.auto_replies_daily")
+    cal = history.Days(built.settings.timezone)
+    assert all(done == (cal.end(day) <= built.watermark) for day, done in days)

@@ -69,7 +69,8 @@ def test_tag_edits_and_moves_leave_user_updated_at(sandbox: Sandbox,
 
 
 def test_user_actions_move_user_updated_at(sandbox: Sandbox, client: httpx.Client) -> None:
-    conv = client.get("/conversations").json()["_embedded"]["conversations"][0]
+    conv = client.get("/conversations", params={"status": "all"}).json()[
+        "_embedded"]["conversations"][0]
     change = sandbox.change("note", conv["id"])
     assert change is not None
     after = client.get(f"/conversations/{conv['id']}").json()
@@ -86,6 +87,7 @@ def test_customer_reply_reopens_and_waits(sandbox: Sandbox, client: httpx.Client
     assert after["status"] == "active"
     assert after["customerWaitingSince"]["time"] == after["_embedded"]["threads"][0]["createdAt"]
     assert after["_embedded"]["threads"][0]["type"] == "customer"
+    assert after["_embedded"]["threads"][0]["status"] == "active"  # the thread that reopened
     assert after["userUpdatedAt"] == target["userUpdatedAt"]
 
 

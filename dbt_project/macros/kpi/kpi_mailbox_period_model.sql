@@ -74,37 +74,17 @@ replies as (
 
 ),
 
--- Open at period end = created before the period ends and not (closed, with
--- closed_at before the period ends). Each conversation adds one in the period it
--- was created and, once closed, takes one away in the period of the later of its
--- creation and closing; the running sum is the open count at each period end.
-open_changes as (
+-- Open at period end: from conversation_status_history, so a conversation that
+-- is closed now but has no closedAt is never counted open.
+open_net as (
 
-    select
-        mailbox_id,
-        date_trunc('{{ grain }}', created_at_local)::date as period_start,
-        1 as open_change
-    from kpi_conversations
-
-    union all
-
-    select
-        mailbox_id,
-        date_trunc('{{ grain }}', greatest(created_at_local, closed_at_local))::date as period_start,
-        -1 as open_change
-    from kpi_conversations
-    where is_closed
+    {{ kpi_open_changes(grain) }}
 
 ),
 
-open_net as (
+watermark as (
 
-    select
-        mailbox_id,
-        period_start,
-        sum(open_change) as open_net_change
-    from open_changes
-    group by mailbox_id, period_start
+    select * from {{ ref('int_helpscout__data_watermark') }}
 
 ),
 
@@ -131,9 +111,11 @@ final as (
             partition by spine.mailbox_id
             order by spine.period_start
             rows between unbounded preceding and current row
-        ) as conversations_open_at_period_end
+        ) as conversations_open_at_period_end,
+        {{ kpi_is_complete(kpi_period_end('spine.period_start', '1 ' ~ grain)) }} as is_complete
 
     from spine
+    cross join watermark
     left join received
         on spine.mailbox_id = received.mailbox_id and spine.period_start = received.period_start
     left join closed

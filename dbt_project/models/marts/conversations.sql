@@ -8,7 +8,10 @@
 
     Incremental: redoes only the conversations whose latest copy or tombstone
     changed (the changed_conversations macro; lake_loaded_at is the later of
-    the two load times). Changing internal_email_domains or system_closer_emails
+    the two load times), and those whose closer is known only by closedBy and
+    whose email in `users` is not the one the row holds. reopen_count comes
+    from conversation_status_history, built from the same copies in the same
+    run. Changing internal_email_domains or system_closer_emails
     needs a --full-refresh of this model. -#}
 {{
     config(
@@ -34,6 +37,20 @@ with
     changed_conversations as (
 
         {{ changed_conversations() }}
+
+        union
+
+        -- a closer named only by closedBy whose email the users mart now tells otherwise
+        select held.conversation_id
+        from {{ this }} as held
+        inner join {{ ref('stg_helpscout__conversations') }} as staged
+            on held.conversation_id = staged.conversation_id
+        left join {{ ref('int_helpscout__users') }} as closers
+            on held.closed_by_user_id = closers.user_id
+        where
+            held.closed_by_user_id is not null
+            and staged.closed_by_user_email is null
+            and held.closed_by_user_email is distinct from closers.email
 
     ),
 {%- endif %}
@@ -66,6 +83,35 @@ conversation_tags as (
     select conversation_tags.conversation_id
     from {{ ref('stg_helpscout__conversation_tags') }} as conversation_tags
     {{ only_changed_conversations('conversation_tags.conversation_id') }}
+
+),
+
+users as (
+
+    select
+        user_id,
+        email
+    from {{ ref('int_helpscout__users') }}
+
+),
+
+status_history as (
+
+    select
+        status_history.conversation_id,
+        status_history.is_reopening
+    from {{ ref('conversation_status_history') }} as status_history
+    {{ only_changed_conversations('status_history.conversation_id') }}
+
+),
+
+reopenings as (
+
+    select
+        conversation_id,
+        count(*) filter (where is_reopening) as reopen_count
+    from status_history
+    group by conversation_id
 
 ),
 
@@ -117,6 +163,9 @@ joined as (
         end as first_response_at,
         removals.removal_reason,
         removals.merged_into_conversation_id,
+        coalesce(reopenings.reopen_count, 0) as reopen_count,
+        -- closedByUser's email, else the closedBy user's in `users`
+        coalesce(conversations.closed_by_user_email, users.email) as closer_email,
         greatest(conversations.lake_loaded_at, removals.tombstone_loaded_at) as source_loaded_at
     from conversations
     left join thread_counts
@@ -125,6 +174,10 @@ joined as (
         on conversations.conversation_id = tag_counts.conversation_id
     left join removals
         on conversations.conversation_id = removals.conversation_id
+    left join reopenings
+        on conversations.conversation_id = reopenings.conversation_id
+    left join users
+        on conversations.closed_by_user_id = users.user_id
 
 ),
 
@@ -153,7 +206,7 @@ final as (
         created_by_type,
         {{ personal_value('created_by_email', is_email=true) }} as created_by_email,
         closed_by_user_id,
-        {{ personal_value('closed_by_user_email', is_email=true) }} as closed_by_user_email,
+        {{ personal_value('closer_email', is_email=true) }} as closed_by_user_email,
         assignee_id,
         {{ personal_value('assignee_email', is_email=true) }} as assignee_email,
         primary_customer_id,
@@ -178,10 +231,12 @@ final as (
             false
         ) as is_internal,
         coalesce(
-            lower(btrim(closed_by_user_email))
+            lower(btrim(closer_email))
             = any({{ lower_text_array(var('system_closer_emails')) }}),
             false
         ) as is_closed_by_system,
+        coalesce(status = 'closed' and reply_count > 0, false) as is_resolved,
+        reopen_count,
         removal_reason,
         merged_into_conversation_id,
         extracted_at,

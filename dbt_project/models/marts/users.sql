@@ -1,11 +1,10 @@
-{#- The users the account lists now (its most recent users listing: active
-    users; Help Scout does not list deactivated users, its automatic closer or
-    AI system users, which can still appear in conversations and threads). -#}
+{#- Every user the account shows (int_helpscout__users), with names and emails as
+    the personal_data setting asks. -#}
 with
 
 users as (
 
-    select * from {{ ref('stg_helpscout__users') }}
+    select * from {{ ref('int_helpscout__users') }}
 
 ),
 
@@ -20,9 +19,9 @@ final as (
         user_type,
         timezone,
         created_at,
-        updated_at
+        updated_at,
+        is_listed
     from users
-    where {{ in_latest_listing(ref('stg_helpscout__users')) }}
 
 )
 

@@ -26,6 +26,12 @@ received as (
 
 ),
 
+watermark as (
+
+    select * from {{ ref('int_helpscout__data_watermark') }}
+
+),
+
 final as (
 
     select
@@ -36,9 +42,11 @@ final as (
             coalesce(received.auto_reply_conversations, 0)::numeric
             / nullif(received.conversations_received, 0),
             4
-        ) as auto_reply_share
+        ) as auto_reply_share,
+        {{ kpi_is_complete(kpi_period_end('days.period_start', '1 day')) }} as is_complete
 
     from days
+    cross join watermark
     left join received
         on days.period_start = received.date_day
 

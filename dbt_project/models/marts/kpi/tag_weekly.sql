@@ -112,6 +112,12 @@ account_received as (
 
 ),
 
+watermark as (
+
+    select * from {{ ref('int_helpscout__data_watermark') }}
+
+),
+
 final as (
 
     select
@@ -129,9 +135,11 @@ final as (
             coalesce(received.conversations_received, 0)::numeric
             / nullif(account_received.conversations_received, 0),
             4
-        ) as share_of_received
+        ) as share_of_received,
+        {{ kpi_is_complete(kpi_period_end('spine.week_start', '1 week')) }} as is_complete
 
     from spine
+    cross join watermark
     left join received
         on spine.tag_id = received.tag_id and spine.week_start = received.week_start
     left join closed

@@ -24,7 +24,8 @@ account_weeks as (
         sum(conversations_received) as conversations_received,
         sum(conversations_closed) as conversations_closed,
         sum(conversations_open_at_period_end) as conversations_open_at_period_end,
-        sum(replies_sent) as replies_sent
+        sum(replies_sent) as replies_sent,
+        bool_and(is_complete) as is_complete
     from mailbox_weekly
     group by week_start
 
@@ -91,7 +92,8 @@ final as (
         account_weeks.conversations_open_at_period_end,
         account_weeks.replies_sent,
         first_responses.first_response_minutes_median,
-        closed.resolution_minutes_median
+        closed.resolution_minutes_median,
+        account_weeks.is_complete
 
     from account_weeks
     left join received_by_weekday
