@@ -1,6 +1,6 @@
 """``hs-load``: load a Help Scout account into the PostgreSQL lake.
 
-    hs-load run [--since DATE] [--until DATE] [--streams conversations,tags,mailboxes,users]
+    hs-load run [--since DATE] [--until DATE] [--streams tags,mailboxes,folders,users,conversations]
                 [--window 30d] [--overlap 15m] [--lag 5m] [--concurrency 4]
     hs-load reconcile [--if-due] [--every 24h]
     hs-load status
@@ -21,7 +21,6 @@ from typing import Any, NoReturn
 from urllib.parse import urlparse
 
 from loader.config import (
-    STREAMS,
     RunSettings,
     api_settings_from,
     iso,
@@ -43,6 +42,7 @@ from loader.errors import (
 from loader.runner import RunReport, load, open_database, reconcile
 from loader.schema import migrate
 from loader.status import render
+from loader.streams import DEFAULT_STREAMS, STREAMS
 from loader.work import CrashHook, connect
 
 ENVIRONMENT = """\
@@ -118,8 +118,9 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument("--since", help="first modifiedAt to read (date or ISO datetime, UTC); "
                                      "default: the watermark, or 2011-01-01 on a first run")
     run.add_argument("--until", help="stop before this moment (exclusive); default now - lag")
-    run.add_argument("--streams", default=",".join(STREAMS),
-                     help=f"comma list of {', '.join(STREAMS)} (default all)")
+    run.add_argument("--streams", default=",".join(DEFAULT_STREAMS),
+                     help="comma list of " + "; ".join(f"{s.name} ({s.description})"
+                                                        for s in STREAMS) + " (default all)")
     run.add_argument("--window", type=_duration, default=parse_duration("30d"),
                      help="largest modifiedAt window; windows shrink to ~--window-target "
                           "conversations (default 30d)")

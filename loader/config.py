@@ -16,14 +16,13 @@ import pendulum
 
 from loader.errors import BadDates, CredentialsError, UnknownStream, UsageError
 from loader.schema import DEFAULT_RAW_SCHEMA
+from loader.streams import DEFAULT_STREAMS, select
 
 DEFAULT_API_URL = "https://api.helpscout.net/v2"
 
 # Help Scout was founded in 2011: no account holds a conversation modified earlier,
 # and adaptive windows make the empty early years cost a couple of requests each.
 DEFAULT_SINCE = datetime(2011, 1, 1, tzinfo=timezone.utc)
-
-STREAMS = ("conversations", "tags", "mailboxes", "users")
 
 _DURATION_PART = re.compile(r"(\d+(?:\.\d+)?)([wdhms])")
 _DURATION_UNITS = {"w": 604800, "d": 86400, "h": 3600, "m": 60, "s": 1}
@@ -55,14 +54,11 @@ def parse_datetime(text: str, flag: str) -> datetime:
 
 
 def parse_streams(text: str) -> tuple[str, ...]:
+    """Stream names from a comma list, each known (see :mod:`loader.streams`)."""
     names = tuple(dict.fromkeys(part.strip() for part in text.split(",") if part.strip()))
     if not names:
-        raise UnknownStream("--streams is empty; choose from " + ", ".join(STREAMS))
-    unknown = [name for name in names if name not in STREAMS]
-    if unknown:
-        raise UnknownStream(
-            f"unknown stream {unknown[0]!r}; choose from " + ", ".join(STREAMS)
-        )
+        raise UnknownStream("--streams is empty; choose from " + ", ".join(DEFAULT_STREAMS))
+    select(names)  # raises for an unknown name
     return names
 
 
@@ -93,7 +89,7 @@ class ApiSettings:
 class RunSettings:
     """What ``hs-load run`` extracts."""
 
-    streams: tuple[str, ...] = STREAMS
+    streams: tuple[str, ...] = DEFAULT_STREAMS
     since: datetime | None = None
     until: datetime | None = None
     window: timedelta = timedelta(days=30)

@@ -1,23 +1,25 @@
-"""The streams: conversations in ``modifiedAt`` windows, tags/mailboxes/users listings.
+"""The readers, one per kind of stream (see :mod:`loader.streams`).
 
-Conversations: each window is listed twice, ``status=all`` and ``status=spam``
-(whether ``all`` includes spam is unconfirmed; a duplicate costs nothing, a lost
-spam conversation would), sorted by ``modifiedAt`` ascending, threads embedded.
-A conversation whose embedded thread list is shorter than its ``threads`` count
-gets the full list from ``/conversations/{id}/threads`` (every page), stored under
+Windowed streams (conversations): each ``modifiedAt`` window is listed once per
+status of the stream (``all`` and ``spam``), sorted by ``modifiedAt`` ascending,
+threads embedded. A conversation whose embedded thread list may be incomplete gets
+the full list from ``/conversations/{id}/threads`` (every page), stored under
 ``_embedded.threads``: the one change made to a payload before it is stored.
 
 Windows run on ``concurrency`` worker threads, each with its own database
 connection, all sharing the client (one token, one pacer). After a failed window
 no new window starts; windows already in flight finish; the watermark stays at the
 end of the contiguous completed prefix.
+
+Listings: every page of one path as one unit; per-parent listings: every parent's
+listing (folders of each mailbox) as one unit.
 """
 
 from __future__ import annotations
 
 import logging
 import threading
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from loader.client import HelpScoutClient
@@ -25,13 +27,12 @@ from loader.errors import ApiFailed, ApiUnreachable, CredentialsError, DatabaseU
 from loader.lake import LakeRow, copy_rows
 from loader.pages import Page, Tally, entity_id, scan_listing
 from loader.progress import Progress
+from loader.streams import CONVERSATIONS, Kind, Stream
 from loader.windows import Window, WindowPlanner
 from loader.work import Extraction, Retreat
 
 log = logging.getLogger(__name__)
 
-CONVERSATION_STATUSES = ("all", "spam")
-LISTINGS = ("tags", "mailboxes", "users")
 # Errors after which no other stream can succeed either: stop the run at once.
 FATAL = (CredentialsError, ApiUnreachable, DatabaseUnavailable)
 
@@ -46,15 +47,15 @@ class KeptShifting(Retreat):
     pass
 
 
-def conversation_params(window: Window, status: str, *, embed: bool = True) -> dict[str, str]:
+def window_params(stream: Stream, window: Window, status: str) -> dict[str, str]:
     params = {
         "query": window.query(),
         "status": status,
         "sortField": "modifiedAt",
         "sortOrder": "asc",
     }
-    if embed:
-        params["embed"] = "threads"
+    if stream.embed:
+        params["embed"] = stream.embed
     return params
 
 
@@ -122,16 +123,20 @@ class StreamResult:
     stream: str
     units: int = 0
     rows: int = 0
+    kind: Kind = Kind.LISTING
+    ids: list[int] = field(default_factory=list, repr=False)  # listings: the ids seen
 
 
 class ConversationWindows:
     """Loads a span of ``modifiedAt`` windows on ``concurrency`` workers."""
 
-    def __init__(self, ex: Extraction, span: Window, progress: Progress) -> None:
+    def __init__(self, ex: Extraction, span: Window, progress: Progress,
+                 stream: Stream = CONVERSATIONS) -> None:
         self.ex = ex
+        self.stream = stream
         self.planner = WindowPlanner(span, ex.settings.window, ex.settings.window_target)
         self.progress = progress
-        self.result = StreamResult("conversations")
+        self.result = StreamResult(stream.name, kind=stream.kind)
         self._stop = threading.Event()
         self._errors: list[BaseException] = []
         self._lock = threading.Lock()
@@ -166,11 +171,11 @@ class ConversationWindows:
             self._stop.set()
 
     def _load(self, conn, window: Window) -> None:
-        ex = self.ex
-        request = {"path": "conversations", "statuses": list(CONVERSATION_STATUSES),
-                   "params": conversation_params(window, CONVERSATION_STATUSES[0])}
+        ex, stream = self.ex, self.stream
+        request = {"path": stream.path, "statuses": list(stream.statuses),
+                   "params": window_params(stream, window, stream.statuses[0])}
         try:
-            tally = ex.unit(conn, "conversations", lambda cur, t: self._read(cur, t, window),
+            tally = ex.unit(conn, stream.name, lambda cur, t: self._read(cur, t, window),
                             window_start=window.start, window_end=window.end, request=request)
         except SplitNeeded as split:
             ex.counters.add(splits=1)
@@ -190,10 +195,10 @@ class ConversationWindows:
         ex.crash.window_committed()
 
     def _read(self, cur, tally: Tally, window: Window) -> None:
-        ex = self.ex
-        for status in CONVERSATION_STATUSES:
-            params = conversation_params(window, status)
-            probe = status == CONVERSATION_STATUSES[0]
+        ex, stream = self.ex, self.stream
+        for status in stream.statuses:
+            params = window_params(stream, window, status)
+            probe = status == stream.statuses[0]
 
             def write(page: Page) -> None:
                 nonlocal probe
@@ -204,13 +209,13 @@ class ConversationWindows:
                     if self.planner.too_big(window, total):
                         raise SplitNeeded(total)
                 rows = conversation_rows(ex, page, tally)
-                tally.rows += copy_rows(cur, "conversations", rows, run_id=ex.run_id,
+                tally.rows += copy_rows(cur, stream.table, rows, run_id=ex.run_id,
                                         window_start=window.start, window_end=window.end,
                                         schema=ex.schema)
                 ex.crash.page_written()
 
-            what = f"conversations status={status} {window}"
-            stable = scan_listing(ex.client, "conversations", params, "conversations", write,
+            what = f"{stream.name} status={status} {window}"
+            stable = scan_listing(ex.client, stream.path, params, stream.key, write,
                                   tally=tally, max_rescans=ex.settings.max_rescans, what=what)
             if not stable:
                 if window.seconds > 1:
@@ -222,44 +227,44 @@ class ConversationWindows:
 # -- full listings -----------------------------------------------------------------------
 
 
-def load_listing(ex: Extraction, conn, stream: str) -> tuple[StreamResult, list[int]]:
-    """One full listing (every page) as one unit; returns the ids seen."""
+def load_listing(ex: Extraction, conn, stream: Stream) -> StreamResult:
+    """One full listing (every page) as one unit; the result keeps the ids seen."""
     ids: list[int] = []
 
     def work(cur, tally: Tally) -> None:
         def write(page: Page) -> None:
-            rows = [LakeRow(entity_id(item, stream), item, page.received_at)
+            rows = [LakeRow(entity_id(item, stream.path), item, page.received_at)
                     for item in page.items]
             ids.extend(row.entity_id for row in rows)
-            tally.rows += copy_rows(cur, stream, rows, run_id=ex.run_id, schema=ex.schema)
+            tally.rows += copy_rows(cur, stream.table, rows, run_id=ex.run_id, schema=ex.schema)
 
-        if not scan_listing(ex.client, stream, None, stream, write, tally=tally,
+        if not scan_listing(ex.client, stream.path, None, stream.key, write, tally=tally,
                             max_rescans=ex.settings.max_rescans):
-            raise ApiFailed(f"the {stream} listing kept shifting while paged; run again")
+            raise ApiFailed(f"the {stream.name} listing kept shifting while paged; run again")
 
-    tally = ex.unit(conn, stream, work, request={"path": stream})
-    return StreamResult(stream, 1, tally.rows), sorted(set(ids))
+    tally = ex.unit(conn, stream.name, work, request={"path": stream.path})
+    return StreamResult(stream.name, 1, tally.rows, stream.kind, sorted(set(ids)))
 
 
-def load_folders(ex: Extraction, conn, mailbox_ids: list[int]) -> StreamResult:
-    """Every mailbox's folders as one unit (a mailbox gone meanwhile is skipped)."""
+def load_per_parent(ex: Extraction, conn, stream: Stream, parent_ids: list[int]) -> StreamResult:
+    """Every parent's listing as one unit (a parent gone meanwhile is skipped)."""
 
     def work(cur, tally: Tally) -> None:
-        for mailbox_id in mailbox_ids:
-            path = f"mailboxes/{mailbox_id}/folders"
+        for parent_id in parent_ids:
+            path = stream.path_for(parent_id)
 
-            def write(page: Page, mailbox_id: int = mailbox_id, path: str = path) -> None:
-                rows = [LakeRow(entity_id(item, path), item, page.received_at, mailbox_id)
+            def write(page: Page, parent_id: int = parent_id, path: str = path) -> None:
+                rows = [LakeRow(entity_id(item, path), item, page.received_at, parent_id)
                         for item in page.items]
-                tally.rows += copy_rows(cur, "folders", rows, run_id=ex.run_id,
+                tally.rows += copy_rows(cur, stream.table, rows, run_id=ex.run_id,
                                         schema=ex.schema)
 
-            stable = scan_listing(ex.client, path, None, "folders", write, tally=tally,
+            stable = scan_listing(ex.client, path, None, stream.key, write, tally=tally,
                                   max_rescans=ex.settings.max_rescans, missing_ok=True)
-            if stable is False:  # None: the mailbox went away meanwhile
+            if stable is False:  # None: the parent went away meanwhile
                 raise ApiFailed(f"{path} kept shifting while paged; run again")
 
-    tally = ex.unit(conn, "folders", work, request={"path": "mailboxes/{id}/folders",
-                                                    "mailboxes": len(mailbox_ids)})
-    return StreamResult("folders", 1, tally.rows)
-
+    tally = ex.unit(conn, stream.name, work,
+                    request={"path": stream.path.replace("{parent_id}", "{id}"),
+                             stream.parent or "parents": len(parent_ids)})
+    return StreamResult(stream.name, 1, tally.rows, stream.kind)

@@ -28,6 +28,7 @@ from psycopg2 import sql
 from psycopg2.extras import Json
 
 from loader.schema import DEFAULT_RAW_SCHEMA
+from loader.streams import for_table
 
 READ_BYTES = 256 * 1024  # what copy_expert asks the source for at a time
 REPLACEMENT = "\ufffd"
@@ -44,7 +45,7 @@ class LakeRow:
     entity_id: int
     payload: Any
     extracted_at: datetime
-    mailbox_id: int | None = None  # folders only
+    parent_id: int | None = None  # per-parent streams: the id their listing was read under
 
 
 def _clean_text(text: str) -> str:
@@ -104,7 +105,7 @@ def _timestamp(moment: datetime | None) -> bytes:
 
 
 def _copy_lines(rows: Iterable[LakeRow], run_id: bytes, window: tuple[bytes, bytes],
-                with_mailbox: bool) -> Iterator[bytes]:
+                with_parent: bool) -> Iterator[bytes]:
     moment, stamp = None, _NULL  # rows mostly share their extraction time
     for row in rows:
         if row.extracted_at is not moment:
@@ -116,8 +117,8 @@ def _copy_lines(rows: Iterable[LakeRow], run_id: bytes, window: tuple[bytes, byt
             run_id,
             *window,
         ]
-        if with_mailbox:
-            fields.append(_NULL if row.mailbox_id is None else str(row.mailbox_id).encode())
+        if with_parent:
+            fields.append(_NULL if row.parent_id is None else str(row.parent_id).encode())
         yield b"\t".join(fields) + b"\n"
 
 
@@ -150,16 +151,18 @@ def copy_rows(cursor, table: str, rows: Iterable[LakeRow], *, run_id: uuid.UUID 
               window_start: datetime | None = None, window_end: datetime | None = None,
               schema: str = DEFAULT_RAW_SCHEMA) -> int:
     """COPY ``rows`` into ``schema.table`` in the cursor's transaction; returns the count."""
-    with_mailbox = table == "folders"
+    stream = for_table(table)
+    parent_column = stream.parent_column if stream else None
     columns = ["entity_id", "payload", "extracted_at", "run_id", "window_start", "window_end"]
-    if with_mailbox:
-        columns.append("mailbox_id")
+    if parent_column:
+        columns.append(parent_column)
     statement = sql.SQL("copy {}.{} ({}) from stdin").format(
         sql.Identifier(schema), sql.Identifier(table),
         sql.SQL(", ").join(sql.Identifier(c) for c in columns),
     ).as_string(cursor)
     window = (_timestamp(window_start), _timestamp(window_end))
-    source = _CopySource(_copy_lines(rows, str(run_id).encode("ascii"), window, with_mailbox))
+    source = _CopySource(_copy_lines(rows, str(run_id).encode("ascii"), window,
+                                     parent_column is not None))
     cursor.copy_expert(statement, source, size=READ_BYTES)
     return source.count
 

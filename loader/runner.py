@@ -27,11 +27,10 @@ from loader.connection import Database, DatabaseError, from_environment
 from loader.errors import DatabaseUnavailable, InternalError, LoaderError
 from loader.extract import (
     FATAL,
-    LISTINGS,
     ConversationWindows,
     StreamResult,
-    load_folders,
     load_listing,
+    load_per_parent,
 )
 from loader.lake import RunLog
 from loader.progress import Progress
@@ -39,6 +38,7 @@ from loader.reconcile import ReconcileResult
 from loader.reconcile import reconcile as sweep
 from loader.schema import DEFAULT_RAW_SCHEMA, migrate
 from loader.stats import Counters
+from loader.streams import Kind, Stream, select
 from loader.windows import run_span, watermark
 from loader.work import CrashHook, Extraction, connect, first_line
 
@@ -72,7 +72,7 @@ class RunReport:
             return f"{self.command}: {self.skipped}"
         outcome = "failed" if self.error else "succeeded"
         parts = [f"{s.stream} {s.rows:,} rows" + (f" in {s.units} windows"
-                                                   if s.stream == "conversations" else "")
+                                                   if s.kind is Kind.WINDOWED else "")
                  for s in self.streams]
         if self.reconcile:
             r = self.reconcile
@@ -143,26 +143,26 @@ def load(api: ApiSettings, settings: RunSettings, *, database: Database | None =
          schema: str = DEFAULT_RAW_SCHEMA, arguments: dict[str, Any] | None = None,
          progress: TextIO | None = None, crash: CrashHook | None = None,
          now: datetime | None = None) -> RunReport:
-    """``hs-load run``: the listings, then conversations from the watermark to now - lag."""
+    """``hs-load run``: every chosen stream in registry order (listings, then windows)."""
     now = now or utcnow()
     settings.validate(now)
     api.require_credentials()
 
     def work(conn, ex: Extraction, report: RunReport) -> None:
         first_error: LoaderError | None = None
-        for stream in (s for s in LISTINGS if s in settings.streams):
+        done: dict[str, StreamResult] = {}
+        for stream in select(settings.streams):
+            if stream.parent is not None and stream.parent not in done:
+                continue  # its parent failed: already reported
             try:
-                result, ids = load_listing(ex, conn, stream)
-                report.streams.append(result)
-                if stream == "mailboxes":
-                    report.streams.append(load_folders(ex, conn, ids))
+                result = _read(ex, conn, stream, done, settings, now, progress, report)
             except FATAL:
                 raise
             except LoaderError as exc:  # logged as a failed unit; other streams go on
                 first_error = first_error or exc
-        if "conversations" in settings.streams:
-            report.streams.append(_conversations(ex, conn, settings, now, progress))
-            report.watermark = watermark(ex.runlog.completed_windows(conn))
+                continue
+            done[stream.name] = result
+            report.streams.append(result)
         if first_error:
             raise first_error
 
@@ -170,16 +170,29 @@ def load(api: ApiSettings, settings: RunSettings, *, database: Database | None =
                     settings=settings)
 
 
-def _conversations(ex: Extraction, conn, settings: RunSettings, now: datetime,
-                   stream: TextIO | None) -> StreamResult:
-    mark = watermark(ex.runlog.completed_windows(conn))
+def _read(ex: Extraction, conn, stream: Stream, done: dict[str, StreamResult],
+          settings: RunSettings, now: datetime, progress: TextIO | None,
+          report: RunReport) -> StreamResult:
+    """One stream, by the reader its kind names."""
+    if stream.kind is Kind.LISTING:
+        return load_listing(ex, conn, stream)
+    if stream.kind is Kind.PER_PARENT:
+        return load_per_parent(ex, conn, stream, done[stream.parent].ids)
+    result = _windows(ex, conn, stream, settings, now, progress)
+    report.watermark = watermark(ex.runlog.completed_windows(conn, stream.name))
+    return result
+
+
+def _windows(ex: Extraction, conn, stream: Stream, settings: RunSettings, now: datetime,
+             progress: TextIO | None) -> StreamResult:
+    mark = watermark(ex.runlog.completed_windows(conn, stream.name))
     span = run_span(now, since=settings.since, until=settings.until, mark=mark,
                     overlap=settings.overlap, lag=settings.lag)
     if span is None:
-        return StreamResult("conversations")
-    bar = Progress("conversations", span.seconds, ex.counters, stream=stream)
+        return StreamResult(stream.name, kind=stream.kind)
+    bar = Progress(stream.name, span.seconds, ex.counters, stream=progress)
     try:
-        return ConversationWindows(ex, span, bar).run()
+        return ConversationWindows(ex, span, bar, stream).run()
     finally:
         bar.close()
 
