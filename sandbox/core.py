@@ -22,6 +22,7 @@ from typing import Any
 from sandbox.account import Account
 from sandbox.api import Api, RequestRecord
 from sandbox.evolve import DEFAULT_WEIGHTS, PAGING_WEIGHTS, Evolver, stamp_now
+from sandbox.extras import Extras
 from sandbox.faults import FaultConfig, FaultInjector, RateLimiter, TokenStore
 from sandbox.generate import Spec, generate
 from sandbox.model import SYSTEM_CLOSER_EMAIL, iso, to_datetime
@@ -69,6 +70,7 @@ class Sandbox:
         internal_domain: str = "somenergia-sandbox.coop",
         n_users: int = 12,
         n_tags: int | None = None,
+        plan: str = "plus",
         autostart: bool = True,
     ) -> None:
         wall = int(time.time())
@@ -81,6 +83,7 @@ class Sandbox:
         self.spec = Spec(seed=seed, size=size, start=to_epoch(start), now=now_ts,
                          internal_domain=internal_domain, n_users=n_users, n_tags=n_tags)
         self.account: Account = generate(self.spec)
+        self.extras = Extras(self.account, seed, self.spec.start, now_ts, plan)
         # Millions of long-lived records: keep the cyclic GC from re-scanning them on
         # every full collection (a 200k account otherwise stalls rendering for seconds).
         gc.collect()
@@ -94,7 +97,7 @@ class Sandbox:
         self.faults = FaultInjector()
         self.rate_limiter = RateLimiter(rate_limit, rate_window)
         self.tokens = TokenStore(token_lifetime)
-        self.evolver = Evolver(self.account, seed)
+        self.evolver = Evolver(self.account, seed, self.extras)
         self.changes_applied: Counter[str] = Counter()
         self._server = SandboxServer((host, port))
         bound_host, bound_port = self._server.server_address[:2]
@@ -216,6 +219,12 @@ class Sandbox:
         """Requests per minute (0 = off); resets the window."""
         self.rate_limiter.set_limit(limit)
 
+    def set_plan(self, plan: str) -> None:
+        """``standard`` has no Reports API (every ``/v2/reports`` path answers 403);
+        ``plus`` and ``pro`` have it."""
+        with self.account.lock:
+            self.extras.plan = Extras.check_plan(plan)
+
     def expire_tokens(self) -> None:
         """Invalidate every token issued so far (the next call gets 401)."""
         self.tokens.expire_all()
@@ -273,4 +282,5 @@ class Sandbox:
                 now=to_datetime(now),
                 system_closer_emails=[SYSTEM_CLOSER_EMAIL],
                 all_includes_spam=self.all_includes_spam,
+                **self.extras.truth(self.base_url),
             )
