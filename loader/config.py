@@ -98,6 +98,9 @@ class RunSettings:
     lag: timedelta = timedelta(minutes=5)
     concurrency: int = 4
     max_rescans: int = 3
+    # Report streams (ratings) list by creation time; each run re-reads this much before
+    # the watermark so that a rating changed later is seen again.
+    report_lookback: timedelta = timedelta(days=30)
 
     def validate(self, now: datetime) -> None:
         if self.since is not None and self.since > now:

@@ -113,6 +113,16 @@ create index if not exists load_windows_resume_idx
     on {schema}.load_windows (stream, status, window_start);
 """,
     ),
+    (
+        3,
+        # A stream the account's plan lacks (satisfaction ratings need Plus or Pro) is
+        # logged as 'unavailable': neither a completed unit nor a failure.
+        """
+alter table {schema}.load_windows drop constraint if exists load_windows_status_check;
+alter table {schema}.load_windows add constraint load_windows_status_check
+    check (status in ('completed', 'failed', 'unavailable'));
+""",
+    ),
 ]
 
 
