@@ -39,11 +39,12 @@ from loader.errors import (
     UsageError,
     scrub,
 )
+from loader.observe import Observer
 from loader.runner import RunReport, load, open_database, reconcile
 from loader.schema import migrate
 from loader.status import render
 from loader.streams import DEFAULT_STREAMS, STREAMS
-from loader.work import CrashHook, connect
+from loader.work import connect
 
 ENVIRONMENT = """\
 environment:
@@ -155,7 +156,8 @@ def _api(args: argparse.Namespace, env: dict[str, str]):
                              timeout=args.timeout)
 
 
-def _run(args: argparse.Namespace, env: dict[str, str], database: Database | None) -> RunReport:
+def _run(args: argparse.Namespace, env: dict[str, str], database: Database | None,
+         observers: Sequence[Observer]) -> RunReport:
     streams = parse_streams(args.streams)
     since = parse_datetime(args.since, "--since") if args.since else None
     until = parse_datetime(args.until, "--until") if args.until else None
@@ -174,16 +176,16 @@ def _run(args: argparse.Namespace, env: dict[str, str], database: Database | Non
     }
     return load(api, settings, database=database, schema=raw_schema_from(env),
                 arguments=arguments,
-                progress=sys.stderr, crash=CrashHook.from_env(env))
+                progress=sys.stderr, observers=observers)
 
 
-def _reconcile(args: argparse.Namespace, env: dict[str, str],
-               database: Database | None) -> RunReport:
+def _reconcile(args: argparse.Namespace, env: dict[str, str], database: Database | None,
+               observers: Sequence[Observer]) -> RunReport:
     api = _api(args, env)
     arguments = {"if_due": args.if_due, "every": args.every.total_seconds(),
                  "token_url": api.token_url}
     return reconcile(api, database=database, schema=raw_schema_from(env), if_due=args.if_due,
-                     every=args.every, arguments=arguments)
+                     every=args.every, arguments=arguments, observers=observers)
 
 
 def _status(env: dict[str, str], database: Database | None) -> str:
@@ -205,10 +207,12 @@ def _configure_logging(verbosity: int) -> None:
     logging.getLogger("httpcore").setLevel(logging.WARNING)
 
 
-def main(argv: Sequence[str] | None = None, *, database: Database | None = None) -> int:
+def main(argv: Sequence[str] | None = None, *, database: Database | None = None,
+         observers: Sequence[Observer] = ()) -> int:
     """Entry point of ``hs-load``; returns the exit code (see :mod:`loader.errors`).
 
     ``database`` is the lake to load; by default the environment names it.
+    ``observers`` are told how the run advances (:mod:`loader.observe`).
     """
     try:
         args = build_parser().parse_args(argv)
@@ -223,9 +227,9 @@ def main(argv: Sequence[str] | None = None, *, database: Database | None = None)
             print(_status(env, database))
             return 0
         if args.command == "run":
-            report = _run(args, env, database)
+            report = _run(args, env, database, observers)
         else:
-            report = _reconcile(args, env, database)
+            report = _reconcile(args, env, database, observers)
     except LoaderError as exc:
         print(f"error: {scrub(str(exc), secrets)}", file=sys.stderr)
         return exc.exit_code

@@ -102,6 +102,18 @@ class ApiFailed(LoaderError):
     exit_code = EXIT_API_FAILED
 
 
+def first_line(value: object, default: str | None = None) -> str:
+    """The first line of ``str(value)``, whitespace collapsed: how every message quotes
+    an exception (database and HTTP libraries write several lines).
+
+    Empty text gives ``default``, or the value's type name when there is none.
+    """
+    text = str(value).strip()
+    if not text:
+        return type(value).__name__ if default is None else default
+    return " ".join(text.splitlines()[0].split())
+
+
 def scrub(text: str, secrets: list[str | None]) -> str:
     """``text`` with every non-trivial secret replaced, a last line of defence.
 

@@ -22,7 +22,7 @@ import uuid
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from datetime import datetime, timezone
-from typing import Any
+from typing import Any, AnyStr
 
 from psycopg2 import sql
 from psycopg2.extras import Json
@@ -35,7 +35,8 @@ REPLACEMENT = "\ufffd"
 _SURROGATE = re.compile("[\ud800-\udfff]")
 _NULL = b"\\N"
 # COPY text format: backslash first, then the characters that end fields or rows.
-_COPY_ESCAPES = ((b"\\", b"\\\\"), (b"\n", b"\\n"), (b"\r", b"\\r"), (b"\t", b"\\t"))
+_COPY_ESCAPES = (("\\", "\\\\"), ("\n", "\\n"), ("\r", "\\r"), ("\t", "\\t"))
+_COPY_ESCAPES_BYTES = tuple((raw.encode(), escaped.encode()) for raw, escaped in _COPY_ESCAPES)
 
 
 @dataclass(frozen=True)
@@ -91,8 +92,14 @@ def encode_payload(payload: Any) -> bytes:
     return _dumps(sanitize(payload)) if b"\\u0000" in text else text
 
 
-def _copy_field(value: bytes) -> bytes:
-    for raw, escaped in _COPY_ESCAPES:
+def copy_escape(value: AnyStr) -> AnyStr:
+    """``value`` as one field of ``COPY ... FROM STDIN`` text format (bytes or str).
+
+    The one home of COPY escaping: the loader's writer, the test lake fill and the
+    bench's bulk fills all use it.
+    """
+    table: Any = _COPY_ESCAPES_BYTES if isinstance(value, bytes) else _COPY_ESCAPES
+    for raw, escaped in table:
         if raw in value:
             value = value.replace(raw, escaped)
     return value
@@ -112,7 +119,7 @@ def _copy_lines(rows: Iterable[LakeRow], run_id: bytes, window: tuple[bytes, byt
             moment, stamp = row.extracted_at, _timestamp(row.extracted_at)
         fields = [
             str(int(row.entity_id)).encode("ascii"),
-            _copy_field(encode_payload(row.payload)),
+            copy_escape(encode_payload(row.payload)),
             stamp,
             run_id,
             *window,
@@ -170,7 +177,7 @@ def copy_rows(cursor, table: str, rows: Iterable[LakeRow], *, run_id: uuid.UUID 
 def write_rows(conn, rows: Iterable[tuple[int, Any]], *, table: str = "conversations",
                schema: str = DEFAULT_RAW_SCHEMA, run_id: uuid.UUID | str | None = None,
                extracted_at: datetime | None = None, commit: bool = True) -> int:
-    """Append ``(entity_id, payload)`` pairs to a stream table: the bench's entry point.
+    """Append ``(entity_id, payload)`` pairs to a stream table in one transaction.
 
     ``payload`` may be JSON bytes/str (stored as is) or parsed JSON. Returns the
     number of rows written; commits unless ``commit=False``.

@@ -114,9 +114,11 @@ class ReportWindows(ConversationWindows):
                 counts.append(count)
                 rows = [LakeRow(report_id(item, stream.id_field, what), item,
                                 response.received_at) for item in items]
-                tally.rows += copy_rows(cur, stream.table, rows, run_id=ex.run_id,
-                                        window_start=window.start, window_end=window.end,
-                                        schema=ex.schema)
+                written = copy_rows(cur, stream.table, rows, run_id=ex.run_id,
+                                    window_start=window.start, window_end=window.end,
+                                    schema=ex.schema)
+                tally.rows += written
+                self.observer.page_written(stream.name, written)
                 if not items:
                     break
                 page += 1

@@ -14,7 +14,7 @@ from __future__ import annotations
 import logging
 import time
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any, TextIO
@@ -24,7 +24,7 @@ import psycopg2
 from loader.client import HelpScoutClient
 from loader.config import ApiSettings, RunSettings, iso, utcnow
 from loader.connection import Database, DatabaseError, from_environment
-from loader.errors import DatabaseUnavailable, InternalError, LoaderError
+from loader.errors import DatabaseUnavailable, InternalError, LoaderError, first_line
 from loader.extract import (
     FATAL,
     ConversationWindows,
@@ -33,6 +33,7 @@ from loader.extract import (
     load_per_parent,
 )
 from loader.lake import RunLog
+from loader.observe import Observer, Observers
 from loader.progress import Progress
 from loader.reconcile import ReconcileResult
 from loader.reconcile import reconcile as sweep
@@ -42,7 +43,7 @@ from loader.since import ModifiedSinceWindows
 from loader.stats import Counters
 from loader.streams import CONVERSATIONS, Kind, Stream, select
 from loader.windows import run_span, watermark
-from loader.work import CrashHook, Extraction, connect, first_line
+from loader.work import Extraction, connect
 
 log = logging.getLogger(__name__)
 
@@ -102,7 +103,8 @@ Work = Callable[[Any, Extraction, RunReport], None]
 
 def _execute(command: str, api: ApiSettings, arguments: dict[str, Any],
              database: Database | None, schema: str, work: Work, *,
-             crash: CrashHook | None = None, settings: RunSettings | None = None) -> RunReport:
+             observers: Sequence[Observer] = (),
+             settings: RunSettings | None = None) -> RunReport:
     """Database, lake, run row, client: the frame around every command's ``work``."""
     database = open_database(database)
     conn = connect(database)
@@ -115,7 +117,7 @@ def _execute(command: str, api: ApiSettings, arguments: dict[str, Any],
         with HelpScoutClient(api, counters) as client:
             report.run_id = runlog.start_run(conn, command, arguments, api.api_url)
             ex = Extraction(client, database, runlog, report.run_id, counters,
-                            settings or RunSettings(), crash or CrashHook(),
+                            settings or RunSettings(), Observers(observers),
                             secrets=[database.password])
             try:
                 client.authenticate()
@@ -145,7 +147,7 @@ def _execute(command: str, api: ApiSettings, arguments: dict[str, Any],
 
 def load(api: ApiSettings, settings: RunSettings, *, database: Database | None = None,
          schema: str = DEFAULT_RAW_SCHEMA, arguments: dict[str, Any] | None = None,
-         progress: TextIO | None = None, crash: CrashHook | None = None,
+         progress: TextIO | None = None, observers: Sequence[Observer] = (),
          now: datetime | None = None) -> RunReport:
     """``hs-load run``: every chosen stream in registry order (listings, then windows)."""
     now = now or utcnow()
@@ -170,7 +172,7 @@ def load(api: ApiSettings, settings: RunSettings, *, database: Database | None =
         if first_error:
             raise first_error
 
-    return _execute("run", api, arguments or {}, database, schema, work, crash=crash,
+    return _execute("run", api, arguments or {}, database, schema, work, observers=observers,
                     settings=settings)
 
 
@@ -208,7 +210,7 @@ def _windows(ex: Extraction, conn, stream: Stream, settings: RunSettings, now: d
         return StreamResult(stream.name, kind=stream.kind)
     bar = Progress(stream.name, span.seconds, ex.counters, stream=progress)
     try:
-        reader = READERS[stream.kind](ex, span, bar, stream)
+        reader = READERS[stream.kind](ex, span, stream, ex.observer.with_(bar))
         if stream.plan_gated and isinstance(reader, ReportWindows):
             try:
                 reader.check_plan()
@@ -234,7 +236,7 @@ def _unavailable(ex: Extraction, conn, stream: Stream, reason: str) -> StreamRes
 def reconcile(api: ApiSettings, *, database: Database | None = None,
               schema: str = DEFAULT_RAW_SCHEMA, if_due: bool = False,
               every: timedelta = timedelta(hours=24), arguments: dict[str, Any] | None = None,
-              now: datetime | None = None) -> RunReport:
+              observers: Sequence[Observer] = (), now: datetime | None = None) -> RunReport:
     """``hs-load reconcile``: tombstone conversations that were deleted or merged away."""
     now = now or utcnow()
     if if_due:
@@ -255,4 +257,5 @@ def reconcile(api: ApiSettings, *, database: Database | None = None,
     def work(conn, ex: Extraction, report: RunReport) -> None:
         report.reconcile = sweep(ex, conn)
 
-    return _execute("reconcile", api, arguments or {}, database, schema, work)
+    return _execute("reconcile", api, arguments or {}, database, schema, work,
+                    observers=observers)

@@ -90,9 +90,11 @@ class ModifiedSinceWindows(ConversationWindows):
                 announced.append(page.total)
             rows = [LakeRow(entity_id(item, stream.path), item, page.received_at)
                     for item in items]
-            tally.rows += copy_rows(cur, stream.table, rows, run_id=ex.run_id,
-                                    window_start=window.start, window_end=window.end,
-                                    schema=ex.schema)
+            written = copy_rows(cur, stream.table, rows, run_id=ex.run_id,
+                                window_start=window.start, window_end=window.end,
+                                schema=ex.schema)
+            tally.rows += written
+            self.observer.page_written(stream.name, written)
 
         def shrank() -> bool:
             return any(later < earlier for earlier, later in pairwise(announced))

@@ -151,10 +151,15 @@ class Loader:
         extra = [*FAST] if command == "run" else ["--retry-backoff", "0.01"]
         return main([command, *extra, *args])
 
-    def spawn(self, *args: str, command: str = "run", **env: str) -> subprocess.CompletedProcess:
-        """``python -m loader <command> <args>`` as a child process."""
+    def spawn(self, *args: str, command: str = "run", module: tuple[str, ...] = ("loader",),
+              **env: str) -> subprocess.CompletedProcess:
+        """``python -m loader <command> <args>`` as a child process.
+
+        ``module`` runs another entry point instead, e.g. the crash tests' script
+        (``("tests.loader.crashing", "--after-pages", "6")``).
+        """
         extra = [*FAST] if command == "run" else ["--retry-backoff", "0.01"]
-        return subprocess.run([sys.executable, "-m", "loader", command, *extra, *args],
+        return subprocess.run([sys.executable, "-m", *module, command, *extra, *args],
                               env=self.env(**env), cwd=Path(PROJECT_ROOT), capture_output=True,
                               text=True, timeout=120)
 

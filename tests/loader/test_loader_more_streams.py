@@ -7,6 +7,7 @@ and the run still succeeds.
 
 from __future__ import annotations
 
+import signal
 import time
 from datetime import timedelta
 
@@ -84,8 +85,8 @@ def test_customers_resume_after_a_kill_with_whole_windows_only(account_factory,
     sb = account_factory(size=200, seed=5)
     loader = make_loader(sb)
     args = (*SINCE, "--streams", "customers", "--window", "20d", "--concurrency", "1")
-    killed = loader.spawn(*args, HS_LOAD_CRASH_AFTER_WINDOWS="3")
-    assert killed.returncode != 0
+    killed = loader.spawn(*args, module=("tests.loader.crashing", "--after-windows", "3"))
+    assert killed.returncode == -signal.SIGKILL, killed.stderr
     windows = loader.lake.windows("customers")
     assert len([w for w in windows if w[3] == "completed"]) == 3
     orphans = loader.lake.query("""
