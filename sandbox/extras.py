@@ -22,7 +22,7 @@ What is planted, and why a loader must care:
   clearing a value is a user edit: it moves userUpdatedAt and modifiedAt.
 * **Ratings** (``GET /v2/reports/happiness/ratings``, a Reports API endpoint): on a
   share of user replies, mostly great, some okay, a few not good, a third with a
-  comment; a customer may change a rating later. The report filters on the rating's
+  comment; a customer may change a rating within a week. The report filters on the rating's
   creation time (``start`` inclusive, ``end`` exclusive), 50 per page, and carries no
   id of its own: the rated thread identifies a rating. A hard-deleted conversation's
   ratings leave the report; a merged-away one's keep their conversation id and number.
@@ -44,6 +44,7 @@ from sandbox.model import SYSTEM_CLOSER_ID, Conversation, iso, parse_iso
 
 DAY = 86_400
 PAGE_SIZE = 50
+RERATE_DAYS = 7  # a rating can be changed this long after it was given
 PLANS = ("standard", "plus", "pro")
 REPORT_PLANS = frozenset({"plus", "pro"})
 CONTRACT_FIELD_ID = 9001  # the text field the generator already sets
@@ -274,7 +275,9 @@ class Extras:
         """A customer rates a reply of ``conv``, or changes a rating they gave; neither
         modifies the conversation (its key is ``rated_conversation_id``, not
         ``conversation_id``, for that reason)."""
-        rated = [r for r in self.ratings.values() if r.conversation_id == conv.id]
+        # A customer changes their mind soon after, through the same email link.
+        rated = [r for r in self.ratings.values()
+                 if r.conversation_id == conv.id and r.created_at >= ts - RERATE_DAYS * DAY]
         if rated and self.rng.random() < 0.3:
             rating = self.rng.choice(rated)
             rating.rating = self.rng.choice([v for v in RATINGS if v != rating.rating])
