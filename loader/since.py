@@ -27,6 +27,7 @@ dbt keeps the latest copy).
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Iterator
 from datetime import datetime
 from itertools import pairwise
@@ -37,6 +38,8 @@ from loader.extract import ConversationWindows, KeptShifting, SplitNeeded
 from loader.lake import LakeRow, copy_rows
 from loader.pages import Page, Tally, entity_id, iter_pages
 from loader.windows import ONE_SECOND, Window
+
+log = logging.getLogger(__name__)
 
 PAGE_SIZE = 50  # customers per page, as documented
 
@@ -108,6 +111,7 @@ class ModifiedSinceWindows(ConversationWindows):
                 tally.rescans += 1
         if window.seconds > 1:
             raise KeptShifting(what)
+        log.warning("%s kept shrinking through every reread; keeping what was read", what)
 
 
 def _after(stamp: Any, end: datetime) -> bool:
