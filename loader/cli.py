@@ -33,7 +33,6 @@ from loader.connection import Database
 from loader.errors import (
     EXIT_CODES,
     EXIT_INTERNAL,
-    EXIT_INTERRUPTED,
     EXIT_USAGE,
     LoaderError,
     UsageError,
@@ -42,6 +41,7 @@ from loader.errors import (
 from loader.observe import Observer
 from loader.runner import RunReport, load, open_database, reconcile
 from loader.schema import migrate
+from loader.signals import as_error, stop_signals
 from loader.status import render
 from loader.streams import DEFAULT_STREAMS, STREAMS
 from loader.work import connect
@@ -111,9 +111,13 @@ def build_parser() -> argparse.ArgumentParser:
                         help="HTTP timeout (default 60)")
     common.add_argument("-v", "--verbose", action="count", default=0,
                         help="log retries and windows (-vv: debug)")
+    locking = argparse.ArgumentParser(add_help=False)
+    locking.add_argument("--wait", action="store_true",
+                         help="if another run or reconcile holds the lake, wait for it "
+                              "(default: exit 11 at once)")
     sub = parser.add_subparsers(dest="command", required=True, parser_class=_Parser)
 
-    run = sub.add_parser("run", parents=[common], help="extract into the lake",
+    run = sub.add_parser("run", parents=[common, locking], help="extract into the lake",
                          description="Load the listings, then conversations modified since "
                                      "the watermark (or --since) up to now - lag.")
     run.add_argument("--since", help="first modifiedAt to read (date or ISO datetime, UTC); "
@@ -138,7 +142,8 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument("--concurrency", type=_positive, default=4,
                      help="windows in flight at once (default 4)")
 
-    rec = sub.add_parser("reconcile", parents=[common], help="tombstone deleted/merged ones",
+    rec = sub.add_parser("reconcile", parents=[common, locking],
+                         help="tombstone deleted/merged ones",
                          description="List the ids the account still has and tombstone the "
                                      "known conversations that are gone.")
     rec.add_argument("--if-due", action="store_true",
@@ -176,7 +181,7 @@ def _run(args: argparse.Namespace, env: dict[str, str], database: Database | Non
     }
     return load(api, settings, database=database, schema=raw_schema_from(env),
                 arguments=arguments,
-                progress=sys.stderr, observers=observers)
+                progress=sys.stderr, observers=observers, wait=args.wait)
 
 
 def _reconcile(args: argparse.Namespace, env: dict[str, str], database: Database | None,
@@ -185,7 +190,8 @@ def _reconcile(args: argparse.Namespace, env: dict[str, str], database: Database
     arguments = {"if_due": args.if_due, "every": args.every.total_seconds(),
                  "token_url": api.token_url}
     return reconcile(api, database=database, schema=raw_schema_from(env), if_due=args.if_due,
-                     every=args.every, arguments=arguments, observers=observers)
+                     every=args.every, arguments=arguments, observers=observers,
+                     wait=args.wait)
 
 
 def _status(env: dict[str, str], database: Database | None) -> str:
@@ -223,7 +229,19 @@ def main(argv: Sequence[str] | None = None, *, database: Database | None = None,
     secrets = [env.get("HELPSCOUT_APP_SECRET"), env.get("PGPASSWORD"),
                urlparse(env.get("HELPSCOUT_DATABASE_URL", "")).password]
     try:
+        with stop_signals():  # SIGTERM as Ctrl-C from here on, even before a run starts
+            return _command(args, env, database, observers, secrets)
+    except KeyboardInterrupt as exc:  # before the run row existed (after: in the report)
+        error = as_error(exc)
+        print(f"error: {error}", file=sys.stderr)
+        return error.exit_code
+
+
+def _command(args: argparse.Namespace, env: dict[str, str], database: Database | None,
+             observers: Sequence[Observer], secrets: list[str | None]) -> int:
+    try:
         if args.command == "status":
+            _api(args, env)  # its options are checked like everywhere, though unused
             print(_status(env, database))
             return 0
         if args.command == "run":
@@ -233,9 +251,6 @@ def main(argv: Sequence[str] | None = None, *, database: Database | None = None,
     except LoaderError as exc:
         print(f"error: {scrub(str(exc), secrets)}", file=sys.stderr)
         return exc.exit_code
-    except KeyboardInterrupt:
-        print("error: interrupted; completed windows are kept, rerun to resume", file=sys.stderr)
-        return EXIT_INTERRUPTED
     except Exception as exc:  # a bug: still one line, the traceback only with -v
         logging.getLogger(__name__).debug("internal error", exc_info=True)
         text = " ".join(str(exc).split())

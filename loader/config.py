@@ -6,6 +6,7 @@ aware UTC datetimes, ``timedelta`` durations and known stream names.
 
 from __future__ import annotations
 
+import math
 import os
 import re
 from collections.abc import Mapping
@@ -62,6 +63,19 @@ def parse_streams(text: str) -> tuple[str, ...]:
     return names
 
 
+def check_range(flag: str, value: float, low: float, high: float, *,
+                low_open: bool = False, unit: str = "") -> None:
+    """A usage error unless ``low <= value <= high`` (``low < value`` if ``low_open``).
+
+    The one home of every numeric option's valid range: the CLI and Python callers
+    (``ApiSettings``, ``RunSettings``) are checked alike.
+    """
+    below = value <= low if low_open else value < low
+    if math.isnan(value) or below or value > high:
+        bound = f"more than {low:g}" if low_open else f"at least {low:g}"
+        raise UsageError(f"{flag} must be {bound} and at most {high:g}{unit}, got {value:g}{unit}")
+
+
 @dataclass(frozen=True)
 class ApiSettings:
     """Where Help Scout is and how persistently to talk to it."""
@@ -74,6 +88,13 @@ class ApiSettings:
     retries: int = 5
     backoff: float = 1.0
     rate_target: float = 0.98
+
+    def __post_init__(self) -> None:
+        # A zero timeout fails every request after the retries: a usage error.
+        check_range("--timeout", self.timeout, 0, 3600, low_open=True, unit="s")
+        check_range("--retries", self.retries, 0, 100)
+        check_range("--retry-backoff", self.backoff, 0, 600, unit="s")
+        check_range("rate target", self.rate_target, 0, 1, low_open=True)
 
     def require_credentials(self) -> None:
         missing = [name for name, value in (("HELPSCOUT_APP_ID", self.app_id),
@@ -109,8 +130,13 @@ class RunSettings:
             raise BadDates(f"--until {iso(self.until)} is before --since {iso(self.since)}")
         if self.window < timedelta(seconds=1):
             raise UsageError("--window must be at least 1s")
-        if self.concurrency < 1:
-            raise UsageError("--concurrency must be at least 1")
+        check_range("--window-target", self.window_target, 1, 1_000_000)
+        check_range("--concurrency", self.concurrency, 1, 64)
+        check_range("--overlap", self.overlap.total_seconds(), 0, 366 * 86400, unit="s")
+        check_range("--lag", self.lag.total_seconds(), 0, 366 * 86400, unit="s")
+        check_range("--ratings-lookback", self.report_lookback.total_seconds(), 0,
+                    366 * 86400, unit="s")
+        check_range("max rescans", self.max_rescans, 0, 100)
 
 
 def api_settings_from(env: Mapping[str, str] | None = None, *, api_url: str | None = None,

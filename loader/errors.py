@@ -20,7 +20,9 @@ Exit codes (also in the CLI's ``--help`` epilog):
 8   malformed API response: invalid JSON after retries, missing key, wrong shape
 9   the API kept failing: 5xx or 429 after the bounded retries, or an unexpected status
 10  the marts are not built yet (``hs-ops report`` before ``make build``)
-130 interrupted (Ctrl-C)
+11  another run or reconcile holds the lake (without ``--wait``)
+130 interrupted (Ctrl-C, SIGINT)
+143 terminated (SIGTERM: systemd, Airflow, container stops)
 ==  =====================================================================
 """
 
@@ -37,7 +39,9 @@ EXIT_UNKNOWN_STREAM = 7
 EXIT_MALFORMED = 8
 EXIT_API_FAILED = 9
 EXIT_NOT_BUILT = 10
+EXIT_LAKE_BUSY = 11
 EXIT_INTERRUPTED = 130
+EXIT_TERMINATED = 143
 
 EXIT_CODES: dict[int, str] = {
     EXIT_OK: "success",
@@ -51,7 +55,9 @@ EXIT_CODES: dict[int, str] = {
     EXIT_MALFORMED: "malformed API response",
     EXIT_API_FAILED: "API kept failing after retries",
     EXIT_NOT_BUILT: "the marts are not built yet",
-    EXIT_INTERRUPTED: "interrupted",
+    EXIT_LAKE_BUSY: "another run or reconcile holds the lake",
+    EXIT_INTERRUPTED: "interrupted (SIGINT)",
+    EXIT_TERMINATED: "terminated (SIGTERM)",
 }
 
 
@@ -100,6 +106,22 @@ class MalformedResponse(LoaderError):
 
 class ApiFailed(LoaderError):
     exit_code = EXIT_API_FAILED
+
+
+class LakeBusy(LoaderError):
+    exit_code = EXIT_LAKE_BUSY
+
+
+class Interrupted(LoaderError):
+    """The run was stopped by SIGINT (Ctrl-C); recorded as ``interrupted``."""
+
+    exit_code = EXIT_INTERRUPTED
+
+
+class Terminated(Interrupted):
+    """The run was stopped by SIGTERM; recorded as ``interrupted``."""
+
+    exit_code = EXIT_TERMINATED
 
 
 def first_line(value: object, default: str | None = None) -> str:

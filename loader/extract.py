@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import logging
 import threading
+import time
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -49,6 +50,14 @@ class SplitNeeded(Retreat):
 
 class KeptShifting(Retreat):
     pass
+
+
+class Abandoned(Retreat):
+    """The run was interrupted: roll this window back, log nothing."""
+
+
+# How long an interrupted run waits for its workers to roll their windows back.
+STOP_GRACE_SECONDS = 10.0
 
 
 def window_params(stream: Stream, window: Window, status: str) -> dict[str, str]:
@@ -154,7 +163,8 @@ class ConversationWindows:
         self.observer = observer or ex.observer  # the run's, plus this span's progress bar
         self.planner = WindowPlanner(span, ex.settings.window, ex.settings.window_target)
         self.result = StreamResult(stream.name, kind=stream.kind)
-        self._stop = threading.Event()
+        self._stop = threading.Event()     # no new window starts
+        self._abandon = threading.Event()  # interrupted: in-flight windows roll back too
         self._errors: list[BaseException] = []
         self._lock = threading.Lock()
 
@@ -168,7 +178,14 @@ class ConversationWindows:
             for worker in workers:
                 worker.join()
         except KeyboardInterrupt:
+            # Windows in flight roll back at their next page; wait for that (bounded:
+            # a worker may be sleeping out a backoff), so none commits after the run
+            # is recorded as interrupted.
             self._stop.set()
+            self._abandon.set()
+            deadline = time.monotonic() + STOP_GRACE_SECONDS
+            for worker in workers:
+                worker.join(max(deadline - time.monotonic(), 0))
             raise
         if self._errors:
             raise self._errors[0]
@@ -182,6 +199,8 @@ class ConversationWindows:
                     if window is None:
                         return
                     self._load(conn, window)
+        except Abandoned:
+            return
         except BaseException as exc:  # handed to the main thread, which raises it
             with self._lock:
                 self._errors.append(exc)
@@ -223,6 +242,8 @@ class ConversationWindows:
 
             def write(page: Page) -> None:
                 nonlocal probe
+                if self._abandon.is_set():
+                    raise Abandoned(str(window))
                 if probe:
                     probe = False
                     total = page.total if page.total is not None else len(page.items)

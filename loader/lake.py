@@ -217,16 +217,44 @@ class RunLog:
         return run_id
 
     def finish_run(self, conn, run_id: uuid.UUID, *, error: str | None, requests: int,
-                   rows: int, stats: dict[str, Any]) -> None:
+                   rows: int, stats: dict[str, Any], status: str | None = None) -> None:
+        """Close a run as ``status`` (``succeeded``, ``failed``, ``interrupted``) with its
+        reason; without a status, ``failed`` if there is an error, else ``succeeded``."""
+        status = status or ("failed" if error else "succeeded")
         with conn.cursor() as cur:
             cur.execute(
                 sql.SQL("update {} set finished_at = clock_timestamp(), status = %s,"
                         " error = %s, requests = %s, rows_loaded = %s, stats = %s"
                         " where run_id = %s").format(self._table("load_runs")),
-                ("failed" if error else "succeeded", error, requests, rows, Json(stats),
-                 str(run_id)),
+                (status, error, requests, rows, Json(stats), str(run_id)),
             )
         conn.commit()
+
+    def abandon_running(self, conn) -> int:
+        """Mark every ``running`` row ``abandoned``; returns how many.
+
+        Only call it holding the lake lock (:mod:`loader.lock`): every live run holds
+        that lock, so a ``running`` row seen then belongs to a process that is gone
+        (killed, or its machine lost) without closing it.
+        """
+        with conn.cursor() as cur:
+            cur.execute(
+                sql.SQL("update {} set status = 'abandoned', finished_at = clock_timestamp(),"
+                        " error = 'the process ended without closing its run (killed?)'"
+                        " where status = 'running'").format(self._table("load_runs")))
+            count = cur.rowcount
+        conn.commit()
+        return count
+
+    def running(self, conn) -> tuple[uuid.UUID, str, datetime] | None:
+        """The latest run still marked ``running``: (run id, command, start)."""
+        with conn.cursor() as cur:
+            cur.execute(sql.SQL("select run_id, command, started_at from {}"
+                                " where status = 'running' order by started_at desc limit 1")
+                        .format(self._table("load_runs")))
+            row = cur.fetchone()
+        conn.commit()
+        return (row[0], row[1], row[2]) if row else None
 
     def record_window(self, cursor, run_id: uuid.UUID, stream: str, *, status: str,
                       started_at: datetime, window_start: datetime | None = None,

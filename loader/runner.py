@@ -2,11 +2,13 @@
 
 :func:`load` and :func:`reconcile` are what ``hs-load run`` and ``hs-load reconcile``
 do after parsing flags; the demo and the bench can call them directly. Each opens
-the database, migrates the lake, records a ``load_runs`` row, does its work and
-closes the row as ``succeeded`` or ``failed`` (with the one-line reason). Expected
-failures come back in :attr:`RunReport.error`, never as an exception, once the run
-row exists; before that (database unreachable, missing credentials) they raise
-:class:`~loader.errors.LoaderError`.
+the database, migrates the lake, takes the lake's lock (:mod:`loader.lock`), marks
+runs whose process is gone ``abandoned``, records a ``load_runs`` row, does its work
+and closes the row as ``succeeded``, ``failed`` or ``interrupted`` (with the one-line
+reason). Expected failures and interrupts come back in :attr:`RunReport.error`,
+never as an exception, once the run row exists; before that (database unreachable,
+missing credentials, the lake busy) they raise :class:`~loader.errors.LoaderError`
+(or :class:`KeyboardInterrupt`).
 """
 
 from __future__ import annotations
@@ -15,16 +17,24 @@ import logging
 import time
 import uuid
 from collections.abc import Callable, Sequence
+from contextlib import suppress
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any, TextIO
 
 import psycopg2
 
+from loader import lock
 from loader.client import HelpScoutClient
-from loader.config import ApiSettings, RunSettings, iso, utcnow
+from loader.config import ApiSettings, RunSettings, check_range, iso, utcnow
 from loader.connection import Database, DatabaseError, from_environment
-from loader.errors import DatabaseUnavailable, InternalError, LoaderError, first_line
+from loader.errors import (
+    DatabaseUnavailable,
+    InternalError,
+    Interrupted,
+    LoaderError,
+    first_line,
+)
 from loader.extract import (
     FATAL,
     ConversationWindows,
@@ -39,6 +49,7 @@ from loader.reconcile import ReconcileResult
 from loader.reconcile import reconcile as sweep
 from loader.report import PlanLacksStream, ReportWindows
 from loader.schema import DEFAULT_RAW_SCHEMA, migrate
+from loader.signals import as_error, stop_signals
 from loader.since import ModifiedSinceWindows
 from loader.stats import Counters
 from loader.streams import CONVERSATIONS, Kind, Stream, select
@@ -61,6 +72,14 @@ class RunReport:
     watermark: datetime | None = None
     reconcile: ReconcileResult | None = None
     skipped: str | None = None
+    abandoned: int = 0  # earlier runs found `running` with their process gone
+
+    @property
+    def status(self) -> str:
+        """How the run ended, as ``load_runs.status`` records it."""
+        if self.error is None:
+            return "succeeded"
+        return "interrupted" if isinstance(self.error, Interrupted) else "failed"
 
     @property
     def exit_code(self) -> int:
@@ -73,7 +92,7 @@ class RunReport:
     def summary(self) -> str:
         if self.skipped:
             return f"{self.command}: {self.skipped}"
-        outcome = "failed" if self.error else "succeeded"
+        outcome = self.status
         parts = [f"{s.stream} unavailable" if s.unavailable else
                  f"{s.stream} {s.rows:,} rows" + (f" in {s.units} windows"
                                                    if s.kind is not Kind.LISTING
@@ -88,6 +107,8 @@ class RunReport:
                      f", {s.get('retries', 0)} retries)")
         if self.watermark:
             parts.append(f"watermark {iso(self.watermark)}")
+        if self.abandoned:
+            parts.append(f"{self.abandoned} earlier run(s) found killed, marked abandoned")
         return f"{self.command} {outcome} in {self.elapsed:.1f}s: " + "; ".join(parts)
 
 
@@ -103,52 +124,69 @@ Work = Callable[[Any, Extraction, RunReport], None]
 
 def _execute(command: str, api: ApiSettings, arguments: dict[str, Any],
              database: Database | None, schema: str, work: Work, *,
-             observers: Sequence[Observer] = (),
-             settings: RunSettings | None = None) -> RunReport:
-    """Database, lake, run row, client: the frame around every command's ``work``."""
+             observers: Sequence[Observer] = (), settings: RunSettings | None = None,
+             wait: bool = False) -> RunReport:
+    """Database, lake, lock, run row, client: the frame around every command's ``work``.
+
+    Every ending closes the run row as it really ended: ``succeeded``; ``failed``
+    with the error; ``interrupted`` (SIGINT or SIGTERM) with which. A unit in
+    progress is rolled back first, so nothing half-done is ever committed with it.
+    """
     database = open_database(database)
-    conn = connect(database)
-    report = RunReport(command)
-    started = time.monotonic()
-    counters = Counters()
-    try:
-        migrate(conn, schema)
-        runlog = RunLog(schema)
-        with HelpScoutClient(api, counters) as client:
-            report.run_id = runlog.start_run(conn, command, arguments, api.api_url)
-            ex = Extraction(client, database, runlog, report.run_id, counters,
-                            settings or RunSettings(), Observers(observers),
-                            secrets=[database.password])
-            try:
-                client.authenticate()
-                work(conn, ex, report)
-            except LoaderError as exc:
-                report.error = exc
-            except psycopg2.OperationalError as exc:
-                report.error = DatabaseUnavailable(f"lost the database: {first_line(exc)}")
-            except Exception as exc:
-                log.debug("internal error", exc_info=True)
-                report.error = InternalError(f"{type(exc).__name__}: {first_line(exc)}")
-            finally:
-                report.elapsed = time.monotonic() - started
-                report.stats = counters.snapshot()
-                error = ex.describe(report.error) if report.error else None
-                try:
-                    runlog.finish_run(conn, report.run_id, error=error,
-                                      requests=counters.requests, rows=report.rows,
-                                      stats=report.stats)
-                except Exception:  # the database went away: the error already says so
-                    if report.error is None:
-                        raise
-    finally:
-        conn.close()
+    with stop_signals():
+        conn = connect(database)
+        try:
+            migrate(conn, schema)
+            runlog = RunLog(schema)
+            lock.acquire(conn, runlog, wait=wait)
+            report = RunReport(command, abandoned=runlog.abandon_running(conn))
+            with HelpScoutClient(api, Counters()) as client:
+                _run_recorded(conn, client, database, runlog, report, work, arguments,
+                              Observers(observers), settings or RunSettings())
+        finally:
+            conn.close()
     return report
+
+
+def _run_recorded(conn, client: HelpScoutClient, database: Database, runlog: RunLog,
+                  report: RunReport, work: Work, arguments: dict[str, Any],
+                  observers: Observers, settings: RunSettings) -> None:
+    started = time.monotonic()
+    counters = client.counters
+    report.run_id = runlog.start_run(conn, report.command, arguments, client.settings.api_url)
+    ex = Extraction(client, database, runlog, report.run_id, counters, settings, observers,
+                    secrets=[database.password])
+    try:
+        client.authenticate()
+        work(conn, ex, report)
+    except LoaderError as exc:
+        report.error = exc
+    except psycopg2.OperationalError as exc:
+        report.error = DatabaseUnavailable(f"lost the database: {first_line(exc)}")
+    except KeyboardInterrupt as exc:  # SIGINT, or SIGTERM (loader.signals)
+        report.error = as_error(exc)
+    except Exception as exc:
+        log.debug("internal error", exc_info=True)
+        report.error = InternalError(f"{type(exc).__name__}: {first_line(exc)}")
+    finally:
+        report.elapsed = time.monotonic() - started
+        report.stats = counters.snapshot()
+        error = ex.describe(report.error) if report.error else None
+        try:
+            with suppress(psycopg2.Error):
+                conn.rollback()  # whatever a unit left open is not part of the record
+            runlog.finish_run(conn, report.run_id, status=report.status, error=error,
+                              requests=counters.requests, rows=report.rows,
+                              stats=report.stats)
+        except Exception:  # the database went away: the error already says so
+            if report.error is None:
+                raise
 
 
 def load(api: ApiSettings, settings: RunSettings, *, database: Database | None = None,
          schema: str = DEFAULT_RAW_SCHEMA, arguments: dict[str, Any] | None = None,
          progress: TextIO | None = None, observers: Sequence[Observer] = (),
-         now: datetime | None = None) -> RunReport:
+         wait: bool = False, now: datetime | None = None) -> RunReport:
     """``hs-load run``: every chosen stream in registry order (listings, then windows)."""
     now = now or utcnow()
     settings.validate(now)
@@ -173,7 +211,7 @@ def load(api: ApiSettings, settings: RunSettings, *, database: Database | None =
             raise first_error
 
     return _execute("run", api, arguments or {}, database, schema, work, observers=observers,
-                    settings=settings)
+                    settings=settings, wait=wait)
 
 
 def _read(ex: Extraction, conn, stream: Stream, done: dict[str, StreamResult],
@@ -236,9 +274,11 @@ def _unavailable(ex: Extraction, conn, stream: Stream, reason: str) -> StreamRes
 def reconcile(api: ApiSettings, *, database: Database | None = None,
               schema: str = DEFAULT_RAW_SCHEMA, if_due: bool = False,
               every: timedelta = timedelta(hours=24), arguments: dict[str, Any] | None = None,
-              observers: Sequence[Observer] = (), now: datetime | None = None) -> RunReport:
+              observers: Sequence[Observer] = (), wait: bool = False,
+              now: datetime | None = None) -> RunReport:
     """``hs-load reconcile``: tombstone conversations that were deleted or merged away."""
     now = now or utcnow()
+    check_range("--every", every.total_seconds(), 0, 366 * 86400, unit="s")
     if if_due:
         database = open_database(database)
         conn = connect(database)
@@ -258,4 +298,4 @@ def reconcile(api: ApiSettings, *, database: Database | None = None,
         report.reconcile = sweep(ex, conn)
 
     return _execute("reconcile", api, arguments or {}, database, schema, work,
-                    observers=observers)
+                    observers=observers, wait=wait)

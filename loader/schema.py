@@ -115,6 +115,16 @@ create index if not exists load_windows_resume_idx
     ),
     (
         3,
+        # Every way a run ends is recorded: interrupted (SIGINT/SIGTERM, with the
+        # reason) and abandoned (its process vanished; set by the next start).
+        """
+alter table {schema}.load_runs drop constraint if exists load_runs_status_check;
+alter table {schema}.load_runs add constraint load_runs_status_check
+    check (status in ('running', 'succeeded', 'failed', 'interrupted', 'abandoned'));
+""",
+    ),
+    (
+        4,
         # A stream the account's plan lacks (satisfaction ratings need Plus or Pro) is
         # logged as 'unavailable': neither a completed unit nor a failure.
         """

@@ -96,6 +96,9 @@ class Extraction:
                 raise DatabaseUnavailable(f"cannot log the failure: {first_line(db_exc)}") \
                     from None
             raise
+        except BaseException:  # interrupted (SIGINT/SIGTERM): nothing of the unit is kept
+            _rollback(conn)
+            raise
         finally:
             self.counters.add(pages=tally.pages, rows=tally.rows, rescans=tally.rescans)
         return tally

@@ -31,7 +31,8 @@ from psycopg2 import sql
 
 from loader.connection import Database
 from loader.errors import EXIT_USAGE, LoaderError
-from loader.lock import lake_lock
+from loader.lake import RunLog
+from loader.lock import hold_for_transaction
 
 OPS_SCHEMA = "helpscout_ops"
 # Person fields that identify someone; ids stay (they are what joins rely on).
@@ -275,7 +276,8 @@ def erase(database: Database, *, email: str | None = None, customer_id: int | No
             cur.execute("select to_regclass(%s)", (f"{raw_schema}.conversations",))
             if cur.fetchone()[0] is None:
                 raise ErasureError(f"there is no lake in schema {raw_schema}")
-        with lake_lock(conn, raw_schema, command="erase"), conn.cursor() as cur:
+        hold_for_transaction(conn, RunLog(raw_schema), command="erase")
+        with conn.cursor() as cur:
             tables = _lake_tables(cur, raw_schema)
             _identify(cur, raw_schema, tables, person)
             rows_by_table: dict[str, int] = {}
