@@ -1,8 +1,8 @@
 {#- One row per customer the lake holds, in their latest known state, with how
     many conversations the account still has with them as primary customer
     (deleted and merged-away conversations do not count). Names and emails are
-    personal data: `hs-ops erase` clears them in the lake, and the next build
-    carries that here. -#}
+    personal data: kept, hashed or dropped as the `personal_data` var says, and
+    `hs-ops erase` clears them in the lake (the rebuild carries that here). -#}
 with
 
 customers as (
@@ -34,10 +34,10 @@ final as (
 
     select
         customers.customer_id,
-        customers.first_name,
-        customers.last_name,
+        {{ personal_value('customers.first_name') }} as first_name,
+        {{ personal_value('customers.last_name') }} as last_name,
         customers.organization,
-        customers.primary_email,
+        {{ personal_value('customers.primary_email', is_email=true) }} as primary_email,
         customers.created_at,
         customers.updated_at,
         coalesce(conversation_counts.conversation_count, 0) as conversation_count

@@ -1,6 +1,7 @@
 {#- Who is in which team now: one row per (team, user) of the latest members
     listing, for the teams the teams mart lists. A user who left a team is
-    absent; the names are the user's as that listing returned them. -#}
+    absent; the names are the user's as that listing returned them, and follow the
+    `personal_data` var like the users mart's. -#}
 with
 
 team_members as (
@@ -20,9 +21,9 @@ final as (
     select
         team_members.team_id,
         team_members.user_id,
-        team_members.first_name,
-        team_members.last_name,
-        team_members.email
+        {{ personal_value('team_members.first_name') }} as first_name,
+        {{ personal_value('team_members.last_name') }} as last_name,
+        {{ personal_value('team_members.email', is_email=true) }} as email
     from team_members
     inner join teams
         on team_members.team_id = teams.team_id
