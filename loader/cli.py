@@ -135,6 +135,10 @@ def build_parser() -> argparse.ArgumentParser:
                      help="re-read this much before the watermark (default 15m)")
     run.add_argument("--lag", type=_duration, default=parse_duration("5m"),
                      help="stay this far behind now: the search index lags (default 5m)")
+    run.add_argument("--ratings-lookback", type=_duration, default=parse_duration("30d"),
+                     metavar="DURATION",
+                     help="ratings created this long before the watermark are re-read "
+                          "each run, to see changed ratings (default 30d)")
     run.add_argument("--concurrency", type=_positive, default=4,
                      help="windows in flight at once (default 4)")
 
@@ -164,13 +168,15 @@ def _run(args: argparse.Namespace, env: dict[str, str], database: Database | Non
     until = parse_datetime(args.until, "--until") if args.until else None
     settings = RunSettings(streams=streams, since=since, until=until, window=args.window,
                            window_target=args.window_target, overlap=args.overlap,
-                           lag=args.lag, concurrency=args.concurrency)
+                           lag=args.lag, concurrency=args.concurrency,
+                           report_lookback=args.ratings_lookback)
     api = _api(args, env)
     arguments: dict[str, Any] = {
         "streams": list(streams), "since": iso(since) if since else None,
         "until": iso(until) if until else None, "window": args.window.total_seconds(),
         "window_target": args.window_target, "overlap": args.overlap.total_seconds(),
         "lag": args.lag.total_seconds(), "concurrency": args.concurrency,
+        "ratings_lookback": args.ratings_lookback.total_seconds(),
         "token_url": api.token_url,
     }
     return load(api, settings, database=database, schema=raw_schema_from(env),
@@ -252,6 +258,10 @@ def _command(args: argparse.Namespace, env: dict[str, str], database: Database |
               file=sys.stderr)
         return EXIT_INTERNAL
     print(scrub(report.summary(), secrets))
+    for stream in report.streams:  # not an error: the run succeeds without it
+        if stream.unavailable:
+            print(f"warning: {stream.stream} skipped: {scrub(stream.unavailable, secrets)}",
+                  file=sys.stderr)
     if report.error:
         print(f"error: {scrub(str(report.error), secrets)}", file=sys.stderr)
     return report.exit_code

@@ -119,6 +119,9 @@ class RunSettings:
     lag: timedelta = timedelta(minutes=5)
     concurrency: int = 4
     max_rescans: int = 3
+    # Report streams (ratings) list by creation time; each run re-reads this much before
+    # the watermark so that a rating changed later is seen again.
+    report_lookback: timedelta = timedelta(days=30)
 
     def validate(self, now: datetime) -> None:
         if self.since is not None and self.since > now:
@@ -131,6 +134,8 @@ class RunSettings:
         check_range("--concurrency", self.concurrency, 1, 64)
         check_range("--overlap", self.overlap.total_seconds(), 0, 366 * 86400, unit="s")
         check_range("--lag", self.lag.total_seconds(), 0, 366 * 86400, unit="s")
+        check_range("--ratings-lookback", self.report_lookback.total_seconds(), 0,
+                    366 * 86400, unit="s")
         check_range("max rescans", self.max_rescans, 0, 100)
 
 

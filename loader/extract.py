@@ -150,6 +150,7 @@ class StreamResult:
     rows: int = 0
     kind: Kind = Kind.LISTING
     ids: list[int] = field(default_factory=list, repr=False)  # listings: the ids seen
+    unavailable: str | None = None  # why the plan lacks the stream (it was skipped)
 
 
 class ConversationWindows:
@@ -207,16 +208,15 @@ class ConversationWindows:
 
     def _load(self, conn, window: Window) -> None:
         ex, stream = self.ex, self.stream
-        request = {"path": stream.path, "statuses": list(stream.statuses),
-                   "params": window_params(stream, window, stream.statuses[0])}
+        request = self.request_for(window)
         try:
             tally = ex.unit(conn, stream.name, lambda cur, t: self._read(cur, t, window),
                             window_start=window.start, window_end=window.end, request=request)
         except SplitNeeded as split:
             ex.counters.add(splits=1)
             pieces = self.planner.split(window, split.total)
-            log.info("window %s announces %d conversations; split into %d", window,
-                     split.total, len(pieces))
+            log.info("window %s announces %d %s; split into %d", window,
+                     split.total, stream.name, len(pieces))
             return
         except KeptShifting:
             ex.counters.add(splits=1)
@@ -227,6 +227,12 @@ class ConversationWindows:
             self.result.units += 1
             self.result.rows += tally.rows
         self.observer.window_committed(stream.name, window.start, window.end, tally.rows)
+
+    def request_for(self, window: Window) -> dict[str, Any]:
+        """What ``load_windows.request`` records for a window (subclasses: their own)."""
+        stream = self.stream
+        return {"path": stream.path, "statuses": list(stream.statuses),
+                "params": window_params(stream, window, stream.statuses[0])}
 
     def _read(self, cur, tally: Tally, window: Window) -> None:
         ex, stream = self.ex, self.stream

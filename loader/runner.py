@@ -47,10 +47,12 @@ from loader.observe import Observer, Observers
 from loader.progress import Progress
 from loader.reconcile import ReconcileResult
 from loader.reconcile import reconcile as sweep
+from loader.report import PlanLacksStream, ReportWindows
 from loader.schema import DEFAULT_RAW_SCHEMA, migrate
 from loader.signals import as_error, stop_signals
+from loader.since import ModifiedSinceWindows
 from loader.stats import Counters
-from loader.streams import Kind, Stream, select
+from loader.streams import CONVERSATIONS, Kind, Stream, select
 from loader.windows import run_span, watermark
 from loader.work import Extraction, connect
 
@@ -91,8 +93,10 @@ class RunReport:
         if self.skipped:
             return f"{self.command}: {self.skipped}"
         outcome = self.status
-        parts = [f"{s.stream} {s.rows:,} rows" + (f" in {s.units} windows"
-                                                   if s.kind is Kind.WINDOWED else "")
+        parts = [f"{s.stream} unavailable" if s.unavailable else
+                 f"{s.stream} {s.rows:,} rows" + (f" in {s.units} windows"
+                                                   if s.kind is not Kind.LISTING
+                                                   and s.kind is not Kind.PER_PARENT else "")
                  for s in self.streams]
         if self.reconcile:
             r = self.reconcile
@@ -219,22 +223,52 @@ def _read(ex: Extraction, conn, stream: Stream, done: dict[str, StreamResult],
     if stream.kind is Kind.PER_PARENT:
         return load_per_parent(ex, conn, stream, done[stream.parent].ids)
     result = _windows(ex, conn, stream, settings, now, progress)
-    report.watermark = watermark(ex.runlog.completed_windows(conn, stream.name))
+    if stream is CONVERSATIONS:
+        report.watermark = watermark(ex.runlog.completed_windows(conn, stream.name))
     return result
+
+
+# The window reader of each windowed kind.
+READERS: dict[Kind, type[ConversationWindows]] = {
+    Kind.WINDOWED: ConversationWindows,
+    Kind.MODIFIED_SINCE: ModifiedSinceWindows,
+    Kind.REPORT: ReportWindows,
+}
 
 
 def _windows(ex: Extraction, conn, stream: Stream, settings: RunSettings, now: datetime,
              progress: TextIO | None) -> StreamResult:
     mark = watermark(ex.runlog.completed_windows(conn, stream.name))
+    # A report lists by creation time: re-read the lookback to see later edits.
+    overlap = max(settings.overlap, settings.report_lookback) \
+        if stream.kind is Kind.REPORT else settings.overlap
     span = run_span(now, since=settings.since, until=settings.until, mark=mark,
-                    overlap=settings.overlap, lag=settings.lag)
+                    overlap=overlap, lag=settings.lag)
     if span is None:
         return StreamResult(stream.name, kind=stream.kind)
     bar = Progress(stream.name, span.seconds, ex.counters, stream=progress)
     try:
-        return ConversationWindows(ex, span, stream, ex.observer.with_(bar)).run()
+        reader = READERS[stream.kind](ex, span, stream, ex.observer.with_(bar))
+        if stream.plan_gated and isinstance(reader, ReportWindows):
+            try:
+                reader.check_plan()
+            except PlanLacksStream as lacking:
+                return _unavailable(ex, conn, stream, str(lacking))
+        return reader.run()
     finally:
         bar.close()
+
+
+def _unavailable(ex: Extraction, conn, stream: Stream, reason: str) -> StreamResult:
+    """The plan lacks the stream: say so once, log it as ``unavailable``, go on."""
+    # hs-load prints the one warning line from the report; -v shows it here too
+    log.info("%s skipped: %s", stream.name, reason)
+    with conn.cursor() as cur:
+        ex.runlog.record_window(cur, ex.run_id, stream.name, status="unavailable",
+                                started_at=utcnow(), requests=1, error=reason,
+                                request={"path": stream.path})
+    conn.commit()
+    return StreamResult(stream.name, kind=stream.kind, unavailable=reason)
 
 
 def reconcile(api: ApiSettings, *, database: Database | None = None,

@@ -123,6 +123,16 @@ alter table {schema}.load_runs add constraint load_runs_status_check
     check (status in ('running', 'succeeded', 'failed', 'interrupted', 'abandoned'));
 """,
     ),
+    (
+        4,
+        # A stream the account's plan lacks (satisfaction ratings need Plus or Pro) is
+        # logged as 'unavailable': neither a completed unit nor a failure.
+        """
+alter table {schema}.load_windows drop constraint if exists load_windows_status_check;
+alter table {schema}.load_windows add constraint load_windows_status_check
+    check (status in ('completed', 'failed', 'unavailable'));
+""",
+    ),
 ]
 
 

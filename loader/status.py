@@ -26,6 +26,7 @@ class StreamStatus:
     rows: int
     last_completed: datetime | None
     last_error: str | None
+    unavailable: str | None = None  # the latest unit found the plan lacks the stream
 
 
 def _when(moment: datetime | None) -> str:
@@ -41,7 +42,9 @@ def stream_status(conn, schema: str) -> list[StreamStatus]:
                    coalesce(sum(rows_loaded) filter (where status = 'completed'), 0),
                    max(finished_at) filter (where status = 'completed'),
                    (array_agg(error order by finished_at desc)
-                        filter (where status = 'failed'))[1]
+                        filter (where status = 'failed'))[1],
+                   (array_agg(case when status = 'unavailable' then error end
+                              order by finished_at desc))[1]
             from {}.load_windows group by stream
         """).format(sql.Identifier(schema)))
         found = {row[0]: StreamStatus(*row) for row in cur.fetchall()}
@@ -65,6 +68,9 @@ def render(conn, schema: str) -> str:
     lines.append(f"{'stream':<14} {'done':>6} {'failed':>6} {'rows':>12}  {'last completed':<20}"
                  "  last failure")
     for s in stream_status(conn, schema):
+        if s.unavailable:  # not a failure: the plan lacks it (the last run said so)
+            lines.append(f"{s.stream:<14} {'unavailable':>26}  {'-':<20}  {s.unavailable}")
+            continue
         lines.append(f"{s.stream:<14} {s.completed:>6} {s.failed:>6} {s.rows:>12,}  "
                      f"{_when(s.last_completed):<20}  {s.last_error or '-'}")
     lines += ["", "recent runs:"]

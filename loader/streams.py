@@ -23,6 +23,12 @@ class Kind(Enum):
     WINDOWED = "windowed"      # modifiedAt windows, resumable from a watermark
     LISTING = "listing"        # one full listing, every page, as one unit
     PER_PARENT = "per_parent"  # one full listing per entity of the parent stream
+    # modifiedAt windows over a listing that only offers ``modifiedSince`` (customers):
+    # same windows, watermark and resume as WINDOWED (loader/since.py)
+    MODIFIED_SINCE = "modified_since"
+    # a Reports API listing windowed on creation time, re-read over a lookback
+    # (satisfaction ratings: loader/report.py)
+    REPORT = "report"
 
 
 @dataclass(frozen=True)
@@ -40,7 +46,16 @@ class Stream:
     # unconfirmed; a duplicate costs nothing, a lost spam conversation would).
     statuses: tuple[str, ...] = ()
     embed: str | None = None           # ``embed=`` asked for on windowed listings
+    id_field: str = "id"               # the item field that identifies an entity
+    # Needs a Plus or Pro plan: an HTTP 402/403 marks the stream ``unavailable`` for the
+    # run (one warning line) instead of failing it.
+    plan_gated: bool = False
     description: str = ""
+
+    @property
+    def windowed(self) -> bool:
+        """Read in windows, resumable from a watermark in ``load_windows``."""
+        return self.kind in (Kind.WINDOWED, Kind.MODIFIED_SINCE, Kind.REPORT)
 
     def path_for(self, parent_id: int) -> str:
         return self.path.format(parent_id=parent_id)
@@ -55,7 +70,19 @@ STREAMS: tuple[Stream, ...] = (
     Stream("folders", "mailboxes/{parent_id}/folders", "folders", "folders", Kind.PER_PARENT,
            parent="mailboxes", parent_column="mailbox_id",
            description="every mailbox's folders (loads mailboxes too)"),
+    Stream("fields", "mailboxes/{parent_id}/fields", "fields", "mailbox_fields",
+           Kind.PER_PARENT, parent="mailboxes", parent_column="mailbox_id",
+           description="every mailbox's custom field definitions (loads mailboxes too)"),
     Stream("users", "users", "users", "users", Kind.LISTING, description="every user"),
+    Stream("teams", "teams", "teams", "teams", Kind.LISTING, description="every team"),
+    Stream("team_members", "teams/{parent_id}/members", "users", "team_members",
+           Kind.PER_PARENT, parent="teams", parent_column="team_id",
+           description="every team's members as users (loads teams too)"),
+    Stream("customers", "customers", "customers", "customers", Kind.MODIFIED_SINCE,
+           description="customers in modifiedAt windows (modifiedSince, newest first)"),
+    Stream("ratings", "reports/happiness/ratings", "results", "satisfaction_ratings",
+           Kind.REPORT, id_field="threadid", plan_gated=True,
+           description="satisfaction ratings by creation time (Plus and Pro plans)"),
     Stream("conversations", "conversations", "conversations", "conversations", Kind.WINDOWED,
            statuses=("all", "spam"), embed="threads",
            description="conversations with every thread, in modifiedAt windows"),

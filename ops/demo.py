@@ -26,7 +26,8 @@ from loader.lake import RunLog
 from loader.windows import watermark
 from ops.dbt import run_dbt
 
-MARTS = ("conversations", "conversation_tags", "threads", "tags", "mailboxes", "users")
+MARTS = ("conversations", "conversation_tags", "conversation_custom_fields", "threads", "tags",
+         "mailboxes", "users", "customers", "teams", "team_members", "satisfaction_ratings")
 
 
 def _lake_has_foreign_runs(database: Database) -> str | None:

@@ -6,6 +6,9 @@ a person reference names them (``primaryCustomer``, ``customer``, ``createdBy`` 
 threads...), their address leaves ``to``/``cc``/``bcc`` lists, and the bodies of the
 threads they wrote (and the conversation's ``preview``, cut from a body) become null.
 Ids, statuses and timestamps stay, so every conversation keeps its counts and timings.
+Records about the customer are cleared the same way: their customers row (names,
+photo, job, location, every email, phone and other contact value) and the name and
+comments of the satisfaction ratings they gave (the rating itself stays).
 
 The erasure is recorded in ``helpscout_ops.erasure_log`` (when, which customer and
 conversation ids, how many lake rows; never an address or a name), and then the
@@ -147,6 +150,56 @@ def redact(payload: Any, person: Person) -> bool:
     return changed
 
 
+# Lake tables whose payload is a record about a customer rather than a person
+# reference inside a conversation: how to find the customer in it, and what to clear.
+CUSTOMER_RECORD_FIELDS = ("firstName", "lastName", "photoUrl", "jobTitle", "location",
+                          "background", "age")
+CONTACT_LISTS = ("emails", "phones", "chats", "social_profiles", "websites")
+RATING_PERSONAL_FIELDS = ("ratingCustomerName", "ratingComments")  # their name, their words
+
+
+def record_customer_id(table: str, payload: Any) -> int | None:
+    """The customer a record names: a customers row is one; a rating names who rated."""
+    if not isinstance(payload, dict):
+        return None
+    value = payload.get("id") if table == "customers" else (
+        payload.get("ratingCustomerId") if table == "satisfaction_ratings" else None)
+    return value if isinstance(value, int) and not isinstance(value, bool) else None
+
+
+def record_emails(table: str, payload: Any) -> set[str]:
+    """A customers row's addresses (under ``_embedded.emails``)."""
+    if table != "customers" or not isinstance(payload, dict):
+        return set()
+    emails = (payload.get("_embedded") or {}).get("emails") if isinstance(
+        payload.get("_embedded"), dict) else None
+    return {e["value"].lower() for e in emails or []
+            if isinstance(e, dict) and isinstance(e.get("value"), str)}
+
+
+def redact_record(table: str, payload: Any, person: Person) -> bool:
+    """Erase ``person`` from a customers or satisfaction_ratings row; True if changed."""
+    if record_customer_id(table, payload) not in person.customer_ids:
+        return False
+    changed = False
+    fields = CUSTOMER_RECORD_FIELDS if table == "customers" else RATING_PERSONAL_FIELDS
+    for key in fields:
+        if payload.get(key) not in (None, ""):
+            payload[key] = None
+            changed = True
+    embedded = payload.get("_embedded") if table == "customers" else None
+    if isinstance(embedded, dict):
+        for name in CONTACT_LISTS:
+            for entry in embedded.get(name) or []:
+                if isinstance(entry, dict) and entry.get("value") is not None:
+                    entry["value"] = None
+                    changed = True
+        if embedded.get("address"):
+            embedded["address"] = {}
+            changed = True
+    return changed
+
+
 def _lake_tables(cur, raw_schema: str) -> list[str]:
     """Every lake table with a payload (stream tables; new streams join automatically)."""
     cur.execute(
@@ -169,6 +222,13 @@ def _candidates(cur, raw_schema: str, table: str, person: Person):
         clauses.append("jsonb_path_exists(payload,"
                        " '$.** ? (@.type == \"customer\" && @.id == $id)', %s::jsonb)")
         params.append(json.dumps({"id": customer_id}))
+    ids = sorted(person.customer_ids)
+    if ids and table == "customers":
+        clauses.append("entity_id = any(%s)")
+        params.append(ids)
+    if ids and table == "satisfaction_ratings":
+        clauses.append("payload ->> 'ratingCustomerId' = any(%s)")
+        params.append([str(i) for i in ids])
     query = sql.SQL("select lake_id, entity_id, payload from {}.{} where {}").format(
         sql.Identifier(raw_schema), sql.Identifier(table), sql.SQL(" or ".join(clauses)))
     cur.execute(query, params)
@@ -184,6 +244,15 @@ def _identify(cur, raw_schema: str, tables: list[str], person: Person) -> None:
                 for obj in _objects(payload):
                     if person.matches(obj):
                         learned |= person.learn(obj)
+                # a customers row: its addresses are theirs, and so is its id
+                addresses = record_emails(table, payload)
+                customer = record_customer_id(table, payload)
+                if customer is not None and (addresses & person.emails
+                                             or customer in person.customer_ids):
+                    before = (len(person.customer_ids), len(person.emails))
+                    person.customer_ids.add(customer)
+                    person.emails |= addresses
+                    learned |= before != (len(person.customer_ids), len(person.emails))
         if not learned:
             return
 
@@ -217,7 +286,8 @@ def erase(database: Database, *, email: str | None = None, customer_id: int | No
                 rows = _candidates(cur, raw_schema, table, person)
                 count = 0
                 for lake_id, entity_id, payload in rows:
-                    if redact(payload, person):
+                    # (both: a record may also hold person references)
+                    if redact(payload, person) | redact_record(table, payload, person):
                         cur.execute(
                             sql.SQL("update {}.{} set payload = %s where lake_id = %s").format(
                                 sql.Identifier(raw_schema), sql.Identifier(table)),

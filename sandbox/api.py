@@ -39,6 +39,9 @@ _THREADS = re.compile(r"^/v2/conversations/(\d+)/threads$")
 _FOLDERS = re.compile(r"^/v2/mailboxes/(\d+)/folders$")
 _MAILBOX = re.compile(r"^/v2/mailboxes/(\d+)$")
 _USER = re.compile(r"^/v2/users/(\d+)$")
+_CUSTOMER = re.compile(r"^/v2/customers/(\d+)$")
+_TEAM_MEMBERS = re.compile(r"^/v2/teams/(\d+)/members$")
+_FIELDS = re.compile(r"^/v2/mailboxes/(\d+)/fields$")
 
 
 @dataclass
@@ -203,6 +206,8 @@ class Api:
         match = _FOLDERS.match(path)
         if match:
             return self._folders(int(match.group(1)), pairs, params)
+        if path.startswith(("/v2/customers", "/v2/teams", "/v2/reports")) or _FIELDS.match(path):
+            return self._extras(path, pairs, params)
         match = _MAILBOX.match(path)
         if match:
             with self.acc.lock:
@@ -303,6 +308,56 @@ class Api:
         links = hal_links(f"{self.sb.base_url}{path[3:]}", pairs, page, info["totalPages"])
         return _json(200, {"_embedded": {key: chunk}, "_links": links, "page": info})
 
+    # -- customers, teams, custom fields, ratings (sandbox/extras.py) ------------------------
+    def _extras(self, path: str, pairs: list[tuple[str, str]],
+                params: dict[str, str]) -> Response:
+        ex, base = self.sb.extras, self.sb.base_url
+        if path.startswith("/v2/reports"):
+            with self.acc.lock:
+                if not ex.reports_available:
+                    return _json(403, {"logRef": "sandbox", "message": "The reporting "
+                                       "endpoints are only available to Plus and Pro plans"})
+                if path == "/v2/reports/happiness/ratings":
+                    return _json(200, ex.ratings_report(params))
+            return _not_found()
+        if path == "/v2/customers":
+            page = parse_page(params)
+            with self.acc.lock:
+                ids = ex.customer_ids(params)
+                chosen = ids[(page - 1) * OTHER_PAGE_SIZE: page * OTHER_PAGE_SIZE]
+                items = [ex.customer(cid, base) for cid in chosen]
+            info = page_info(OTHER_PAGE_SIZE, len(ids), page)
+            links = hal_links(f"{base}/customers", pairs, page, info["totalPages"])
+            return _json(200, {"_embedded": {"customers": items}, "_links": links,
+                               "page": info})
+        match = _CUSTOMER.match(path)
+        if match:
+            with self.acc.lock:
+                cid = int(match.group(1))
+                return _json(200, ex.customer(cid, base)) if cid in ex.profiles \
+                    else _not_found()
+        if path == "/v2/teams":
+            with self.acc.lock:
+                items = [ex.team(t, base) for _, t in sorted(ex.teams.items())]
+            return self._simple_list(path, "teams", items, pairs, params)
+        match = _TEAM_MEMBERS.match(path)
+        if match:
+            with self.acc.lock:
+                team = ex.teams.get(int(match.group(1)))
+                if team is None:
+                    return _not_found()
+                items = [self.renderer.user(self.acc.users[uid]) for uid in team.member_ids]
+            return self._simple_list(path, "users", items, pairs, params)
+        match = _FIELDS.match(path)
+        if match:
+            with self.acc.lock:
+                mid = int(match.group(1))
+                if mid not in self.acc.mailboxes:
+                    return _not_found()
+                items = ex.field_defs(mid)
+            return self._simple_list(path, "fields", items, pairs, params)
+        return _not_found()
+
     # -- admin -----------------------------------------------------------------------------------
     def _admin(self, method: str, path: str, body: bytes) -> Response:
         try:
@@ -314,6 +369,7 @@ class Api:
             ("POST", "/_sandbox/faults"): self._admin_faults,
             ("POST", "/_sandbox/rate-limit"): lambda d: self.sb.set_rate_limit(int(d["limit"])),
             ("POST", "/_sandbox/paging"): self._admin_paging,
+            ("POST", "/_sandbox/plan"): lambda d: self.sb.set_plan(str(d["plan"])),
             ("GET", "/_sandbox/truth"): lambda d: RawJson(self.sb.truth_json()),
             ("GET", "/_sandbox/stats"): lambda d: self.sb.stats(),
             ("GET", "/_sandbox/tokens"): lambda d: {"tokens": self.sb.issued_tokens()},

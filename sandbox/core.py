@@ -22,6 +22,7 @@ from typing import Any
 from sandbox.account import Account
 from sandbox.api import Api, RequestRecord
 from sandbox.evolve import DEFAULT_WEIGHTS, PAGING_WEIGHTS, Evolver, stamp_now
+from sandbox.extras import Extras
 from sandbox.faults import FaultConfig, FaultInjector, RateLimiter, TokenStore
 from sandbox.generate import Spec, generate
 from sandbox.model import SYSTEM_CLOSER_EMAIL, Conversation, iso, to_datetime
@@ -70,6 +71,7 @@ class Sandbox:
         internal_domain: str = "somenergia-sandbox.coop",
         n_users: int = 12,
         n_tags: int | None = None,
+        plan: str = "plus",
         autostart: bool = True,
     ) -> None:
         wall = int(time.time())
@@ -82,6 +84,7 @@ class Sandbox:
         self.spec = Spec(seed=seed, size=size, start=to_epoch(start), now=now_ts,
                          internal_domain=internal_domain, n_users=n_users, n_tags=n_tags)
         self.account: Account = generate(self.spec)
+        self.extras = Extras(self.account, seed, self.spec.start, now_ts, plan)
         # Millions of long-lived records: keep the cyclic GC from re-scanning them on
         # every full collection (a 200k account otherwise stalls rendering for seconds).
         gc.collect()
@@ -95,7 +98,7 @@ class Sandbox:
         self.faults = FaultInjector()
         self.rate_limiter = RateLimiter(rate_limit, rate_window)
         self.tokens = TokenStore(token_lifetime)
-        self.evolver = Evolver(self.account, seed)
+        self.evolver = Evolver(self.account, seed, self.extras)
         self.changes_applied: Counter[str] = Counter()
         self._server = SandboxServer((host, port))
         bound_host, bound_port = self._server.server_address[:2]
@@ -222,6 +225,12 @@ class Sandbox:
         """Every bearer token this sandbox has issued, for tests that search for leaks."""
         return self.tokens.every_issued()
 
+    def set_plan(self, plan: str) -> None:
+        """``standard`` has no Reports API (every ``/v2/reports`` path answers 403);
+        ``plus`` and ``pro`` have it."""
+        with self.account.lock:
+            self.extras.plan = Extras.check_plan(plan)
+
     def expire_tokens(self) -> None:
         """Invalidate every token issued so far (the next call gets 401)."""
         self.tokens.expire_all()
@@ -281,6 +290,7 @@ class Sandbox:
                 all_includes_spam=self.all_includes_spam,
                 status_timelines={cid: status_timeline(c)
                                   for cid, c in sorted(acc.conversations.items())},
+                **self.extras.truth(self.base_url),
             )
 
 

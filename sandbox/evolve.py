@@ -25,6 +25,7 @@ from typing import Any
 
 from sandbox import vocabulary as vocab
 from sandbox.account import Account
+from sandbox.extras import Extras
 from sandbox.generate import slugify
 from sandbox.model import SYSTEM_CLOSER_ID, Conversation, Thread
 
@@ -35,6 +36,8 @@ DEFAULT_WEIGHTS: dict[str, float] = {
     "close": 10, "system_close": 2, "reopen": 3, "reassign": 5, "retag": 8,
     "rename_tag": 1, "move": 3, "spam": 1, "soft_delete": 1, "hard_delete": 1, "merge": 1,
     "close_without_closed_at": 1, "silent_close": 1, "silent_status": 1,
+    # the other entities (sandbox/extras.py)
+    "edit_customer": 4, "set_field": 4, "clear_field": 2, "rate": 5, "team_change": 1,
 }
 #: What a change made while a client pages through a list may be.
 PAGING_WEIGHTS: dict[str, float] = {
@@ -52,8 +55,9 @@ def stamp_now(acc: Account) -> int:
 class Evolver:
     """Applies named or random changes to an account (caller holds ``acc.lock``)."""
 
-    def __init__(self, acc: Account, seed: int) -> None:
+    def __init__(self, acc: Account, seed: int, extras: Extras | None = None) -> None:
         self.acc = acc
+        self.extras = extras
         self.rng = random.Random(seed * 7919 + 1)
         self.actions: dict[str, Callable[[int], Change | None]] = {
             name: getattr(self, f"_{name}") for name in DEFAULT_WEIGHTS
@@ -327,6 +331,26 @@ class Evolver:
         self.acc.touch(target, ts)
         self.acc.merged[source.id] = target.id
         return {"conversation_id": source.id, "merged_into": target.id}
+
+    # -- the other entities: their rules live in sandbox/extras.py --------------------------
+    def _edit_customer(self, ts: int) -> Change | None:
+        return self.extras.edit_customer(ts) if self.extras else None
+
+    def _set_field(self, ts: int) -> Change | None:
+        conv = self._pick(lambda c: c.state == "published")
+        return self.extras.set_field(ts, conv) if self.extras and conv else None
+
+    def _clear_field(self, ts: int) -> Change | None:
+        conv = self._pick(lambda c: bool(c.custom_fields))
+        return self.extras.clear_field(ts, conv) if self.extras and conv else None
+
+    def _rate(self, ts: int) -> Change | None:
+        conv = self._pick(lambda c: c.primary_customer_id is not None and any(
+            t.author_type == "user" for t in c.threads))
+        return self.extras.rate(ts, conv) if self.extras and conv else None
+
+    def _team_change(self, ts: int) -> Change | None:
+        return self.extras.team_change(ts) if self.extras else None
 
     def _listed(self) -> set[int]:
         return {uid for uid, u in self.acc.users.items() if u.listed}

@@ -117,7 +117,7 @@ class Conversation:
     tag_ids: list[int] = field(default_factory=list)
     cc: tuple[str, ...] = ()
     bcc: tuple[str, ...] = ()
-    custom_fields: tuple[tuple[int, str, str], ...] = ()
+    custom_fields: tuple[tuple[str | int, ...], ...] = ()  # (id, name, value[, text])
     threads: list[Thread] = field(default_factory=list)  # oldest first
     version: int = 0
     #: The true status timeline, oldest first: (at, status, the thread that set it, or

@@ -133,8 +133,9 @@ class Renderer:
         if conv.primary_customer_id is not None:
             out["primaryCustomer"] = person_ref(acc.customers[conv.primary_customer_id],
                                                 "customer")
-        out["customFields"] = [{"id": fid, "name": name, "value": value, "text": value}
-                               for fid, name, value in conv.custom_fields]
+        # (id, name, value[, text]): a dropdown's value is the option id, its text the label
+        out["customFields"] = [{"id": f[0], "name": f[1], "value": f[2], "text": f[-1]}
+                               for f in conv.custom_fields]
         if embed is not None:
             chosen = newest if embed == "all" else newest[:THREADS_PER_PAGE]
             out["_embedded"] = {"threads": [self.thread(conv, t) for t in chosen]}

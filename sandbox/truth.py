@@ -30,6 +30,17 @@ class GroundTruth:
     system_closer_emails: list[str] = field(default_factory=lambda: ["none@nowhere.com"])
     all_includes_spam: bool = False
     status_timelines: dict[int, list[dict[str, Any]]] = field(default_factory=dict)
+    # The other entities (sandbox/extras.py): customers as /v2/customers lists them, their
+    # hidden modifiedAt (epoch seconds), teams, member user ids per team, custom field
+    # definitions per mailbox, ratings by thread id (report items plus ``rating`` as
+    # great/okay/not_good and ``modifiedAt``), and the plan (``standard``: no ratings).
+    customers: dict[int, dict[str, Any]] = field(default_factory=dict)
+    customer_modified_at: dict[int, int] = field(default_factory=dict)
+    teams: dict[int, dict[str, Any]] = field(default_factory=dict)
+    team_members: dict[int, list[int]] = field(default_factory=dict)
+    fields: dict[int, list[dict[str, Any]]] = field(default_factory=dict)
+    ratings: dict[int, dict[str, Any]] = field(default_factory=dict)
+    plan: str = "plus"
 
     def to_json(self) -> dict[str, Any]:
         """A JSON-serialisable form (ids as string keys, times as ISO strings)."""
@@ -47,6 +58,9 @@ class GroundTruth:
             "system_closer_emails": list(self.system_closer_emails),
             "all_includes_spam": self.all_includes_spam,
             "status_timelines": {str(k): v for k, v in self.status_timelines.items()},
+            **{name: {str(k): v for k, v in getattr(self, name).items()}
+               for name in _KEYED_EXTRAS},
+            "plan": self.plan,
         }
 
     @classmethod
@@ -66,7 +80,14 @@ class GroundTruth:
             system_closer_emails=list(data.get("system_closer_emails", [])),
             all_includes_spam=bool(data.get("all_includes_spam", False)),
             status_timelines={int(k): v for k, v in data.get("status_timelines", {}).items()},
+            **{name: {int(k): v for k, v in data.get(name, {}).items()}
+               for name in _KEYED_EXTRAS},
+            plan=str(data.get("plan", "plus")),
         )
+
+
+_KEYED_EXTRAS = ("customers", "customer_modified_at", "teams", "team_members", "fields",
+                 "ratings")
 
 
 def _iso(dt: datetime) -> str:

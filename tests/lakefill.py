@@ -74,6 +74,10 @@ def fill_lake_from_truth(
                 ("tags", truth.tags),
                 ("mailboxes", truth.mailboxes),
                 ("users", truth.users),
+                ("customers", truth.customers),
+                ("satisfaction_ratings", {
+                    thread_id: {k: v for k, v in item.items() if k not in ("rating", "modifiedAt")}
+                    for thread_id, item in truth.ratings.items()}),
             ):
                 _copy(
                     cur,

@@ -279,6 +279,43 @@ class ReferenceState:
             "mailbox_backlog_daily": history.backlog_daily(
                 self.counted(conversations, threads, intervals),
                 history.Days(lake.timezone), lake.watermark),
+            **self._other_entities(),
+        }
+
+    def _other_entities(self) -> dict[str, dict[Any, Row]]:
+        """Customers, custom field values, teams and members, satisfaction ratings."""
+        truth = self.truth
+        kept = {cid: seen.payload for cid, seen in self.seen.items() if cid not in self.removed}
+        per_customer: dict[int, int] = {}
+        for payload in kept.values():
+            customer = _obj(payload.get("primaryCustomer")).get("id")
+            if isinstance(customer, int):
+                per_customer[customer] = per_customer.get(customer, 0) + 1
+        names = {f["id"]: f["name"] for defs in truth.fields.values() for f in defs}
+        field_rows: dict[tuple[int, int], Row] = {}
+        for cid, seen in self.seen.items():
+            for value in seen.payload.get("customFields") or []:
+                if not isinstance(value, dict) or not isinstance(value.get("id"), int):
+                    continue
+                if value.get("value") in (None, "") or (cid, value["id"]) in field_rows:
+                    continue
+                field_rows[(cid, value["id"])] = {
+                    "conversation_id": cid, "field_id": value["id"],
+                    "field_name": names.get(value["id"], value.get("name")),
+                    "value": str(value["value"]),
+                    "text": value.get("text") or str(value["value"]),
+                }
+        members = {(tid, uid): _member_row(tid, truth.users[uid])
+                   for tid, uids in truth.team_members.items() for uid in uids}
+        return {
+            "customers": {cid: _customer_row(c, per_customer.get(cid, 0))
+                          for cid, c in truth.customers.items()},
+            "conversation_custom_fields": field_rows,
+            "teams": {tid: _team_row(t, len(truth.team_members.get(tid, [])))
+                      for tid, t in truth.teams.items()},
+            "team_members": members,
+            "satisfaction_ratings": {tid: _rating_row(r) for tid, r in truth.ratings.items()
+                                     if self.removed.get(r["id"], ("",))[0] != "deleted"},
         }
 
     def counted(self, conversations: Mapping[int, Row], threads: Mapping[int, Row],
@@ -389,6 +426,41 @@ def _user_row(user: Mapping[str, Any]) -> Row:
     }
 
 
+def _customer_row(customer: Mapping[str, Any], conversation_count: int) -> Row:
+    emails = _obj(customer.get("_embedded")).get("emails") or []
+    return {
+        "customer_id": customer["id"], "first_name": customer.get("firstName") or None,
+        "last_name": customer.get("lastName") or None,
+        "organization": customer.get("organization") or None,
+        "primary_email": (emails[0].get("value") or None) if emails else None,
+        "created_at": parse_time(customer.get("createdAt")),
+        "updated_at": parse_time(customer.get("updatedAt")),
+        "conversation_count": conversation_count,
+    }
+
+
+def _team_row(team: Mapping[str, Any], member_count: int) -> Row:
+    return {
+        "team_id": team["id"], "team_name": team.get("name"), "timezone": team.get("timezone"),
+        "created_at": parse_time(team.get("createdAt")),
+        "updated_at": parse_time(team.get("updatedAt")), "member_count": member_count,
+    }
+
+
+def _member_row(team_id: int, user: Mapping[str, Any]) -> Row:
+    return {"team_id": team_id, "user_id": user["id"], "first_name": user.get("firstName"),
+            "last_name": user.get("lastName"), "email": user.get("email")}
+
+
+def _rating_row(rating: Mapping[str, Any]) -> Row:
+    return {
+        "rating_id": rating["threadid"], "conversation_id": rating["id"],
+        "thread_id": rating["threadid"], "user_id": rating.get("ratingUserId"),
+        "customer_id": rating.get("ratingCustomerId"), "rating": rating["rating"],
+        "created_at": parse_time(rating.get("ratingCreatedAt")),
+    }
+
+
 MART_KEYS: dict[str, tuple[str, ...]] = {
     "conversations": ("conversation_id",),
     "conversation_tags": ("conversation_id", "tag_id"),
@@ -398,6 +470,11 @@ MART_KEYS: dict[str, tuple[str, ...]] = {
     "users": ("user_id",),
     "conversation_status_history": ("conversation_id", "interval_number"),
     "mailbox_backlog_daily": ("mailbox_id", "date_day"),
+    "customers": ("customer_id",),
+    "conversation_custom_fields": ("conversation_id", "field_id"),
+    "teams": ("team_id",),
+    "team_members": ("team_id", "user_id"),
+    "satisfaction_ratings": ("rating_id",),
 }
 
 

@@ -41,6 +41,8 @@ ROUND_CHANGES = {
     "reopen": 3, "reassign": 3, "move": 3, "close": 3, "system_close": 1, "user_reply": 5,
     "customer_reply": 5, "note": 2, "new_conversation": 5, "close_without_closed_at": 2,
     "silent_close": 2, "silent_status": 3,
+    # customers, custom fields, ratings and teams (sandbox/extras.py)
+    "edit_customer": 6, "set_field": 6, "clear_field": 3, "rate": 6, "team_change": 2,
 }
 RANDOM_CHANGES = 60
 # Day buckets of the backlog in a zone with clock changes (the history spans several).
@@ -134,7 +136,11 @@ class Pipeline:
 
 def _settle(sb: Sandbox) -> None:
     """Wait until the latest change is a second old: a load's windows end a second before now."""
-    latest = max(sb.truth().modified_at.values()).timestamp()
+    truth = sb.truth()
+    latest = max(max(truth.modified_at.values()).timestamp(),
+                 max(truth.customer_modified_at.values(), default=0),
+                 max((ref.parse_time(r["modifiedAt"]).timestamp()
+                      for r in truth.ratings.values()), default=0))
     delay = latest + 1.05 - time.time()
     if delay > 0:
         time.sleep(delay)
@@ -207,6 +213,7 @@ def test_rounds_exercised_the_hard_cases(history: History) -> None:
     """The comparisons above are only as good as the changes behind them."""
     done = {kind for counts in history.changes.values() for kind in counts}
     assert {"merge", "hard_delete", "soft_delete", "rename_tag", "retag", "spam"} <= done
+    assert {"edit_customer", "set_field", "clear_field", "rate", "team_change"} <= done
     assert all(counts["merge"] and counts["hard_delete"] for counts in history.changes.values())
     assert all(counts[m] > 0 for counts in history.row_counts.values() for m in counts)
     # merges of conversations loaded before: the same thread in two conversations' copies

@@ -342,3 +342,21 @@ def counted_for_backlog(convs: Iterable[Conversation]) -> list[history.Counted]:
         (c.created_at, *(r.created_at for r in c.replies),
          *((c.closed_at,) if c.is_closed else ())))
         for c in convs]
+
+
+def ratings_by_mailbox_week(
+    truth: Any, convs: Iterable[Conversation], cal: Calendar
+) -> dict[tuple[int, date], tuple[int, int]]:
+    """(ratings received, rated great) per (mailbox, week the rating was given), for the
+    ratings of counted conversations, attributed to the conversation's mailbox."""
+    mailbox_of = {c.id: c.mailbox_id for c in convs}
+    received: Counter = Counter()
+    great: Counter = Counter()
+    for rating in truth.ratings.values():
+        mailbox = mailbox_of.get(rating["id"])
+        if mailbox is None:
+            continue
+        key = (mailbox, cal.week(parse_ts(rating["ratingCreatedAt"])))
+        received[key] += 1
+        great[key] += rating["rating"] == "great"
+    return {key: (received[key], great[key]) for key in received}

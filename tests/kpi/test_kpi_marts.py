@@ -210,6 +210,19 @@ def test_received_and_closed_per_mailbox_week(built: Built) -> None:
     assert {k: v for k, v in actual.items() if v != (0, 0)} == expected
 
 
+def test_ratings_received_and_share_great_per_mailbox_week(built: Built) -> None:
+    expected = ref.ratings_by_mailbox_week(built.truth, built.conversations, built.calendar)
+    assert sum(n for n, _ in expected.values()) > 20  # the account has ratings to count
+    rows = built.query("select mailbox_id, week_start, ratings_received, share_rated_great"
+                       " from helpscout.mailbox_weekly")
+    actual = {(m, w): (n, share) for m, w, n, share in rows if n}
+    assert actual.keys() == expected.keys()
+    for key, (received, great) in expected.items():
+        assert actual[key][0] == received, key
+        assert abs(float(actual[key][1]) - great / received) < 5e-5, key
+    assert all(share is None for _m, _w, n, share in rows if not n)
+
+
 def test_median_resolution_per_mailbox_week(built: Built) -> None:
     expected = ref.median_resolution_by_mailbox_week(built.conversations, built.calendar)
     rows = built.query(

@@ -7,6 +7,7 @@ from urllib.parse import parse_qsl
 
 import pytest
 
+from loader.streams import STREAMS
 from tests.loader.kit import SINCE, assert_conversations_match
 
 STAMP = r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ"
@@ -41,7 +42,7 @@ def test_backfill_stores_every_entity_with_complete_threads(
 
     runs = lake.query("select status, error, rows_loaded from {s}.load_runs")
     total_rows = sum(lake.query(f"select count(*) from {{s}}.{t}")[0][0]
-                     for t in ("conversations", "tags", "mailboxes", "users", "folders"))
+                     for t in {stream.table for stream in STREAMS})
     assert runs == [("succeeded", None, total_rows)]
 
 

@@ -134,6 +134,17 @@ def test_erasure_removes_the_person_and_keeps_the_numbers(built, capsys) -> None
         assert len(conversation_ids) >= 2 and lake_rows >= len(conversation_ids)
         assert '"conversations"' in by_table
         assert "@" not in f"{log[0]}"
+        assert '"customers"' in by_table  # their customer record, cleared too
+        with conn.cursor() as cur:
+            cur.execute("select first_name, last_name, primary_email, conversation_count > 0"
+                        " from helpscout.customers where customer_id = %s", (person["id"],))
+            assert cur.fetchall() == [(None, None, None, True)]
+            cur.execute("select count(*) from helpscout_raw.satisfaction_ratings"
+                        " where payload ->> 'ratingCustomerId' = %s"
+                        " and (payload ->> 'ratingCustomerName' is not null"
+                        "      or payload ->> 'ratingComments' is not null)",
+                        (str(person["id"]),))
+            assert cur.fetchone()[0] == 0
         assert _rows_without_personal_columns(conn, "conversations",
                                               "conversation_id") == conversations_before
         assert _rows_without_personal_columns(conn, "threads", "thread_id") == threads_before

@@ -16,6 +16,12 @@ kpi_replies as (
 
 ),
 
+kpi_ratings as (
+
+    select * from {{ ref('int_kpi__ratings') }}
+
+),
+
 spine as (
 
     {{ kpi_mailbox_spine(grain) }}
@@ -74,6 +80,18 @@ replies as (
 
 ),
 
+ratings as (
+
+    select
+        mailbox_id,
+        date_trunc('{{ grain }}', created_at_local)::date as period_start,
+        count(*) as ratings_received,
+        count(*) filter (where rating = 'great') as ratings_great
+    from kpi_ratings
+    group by mailbox_id, period_start
+
+),
+
 -- Open at period end: from conversation_status_history, so a conversation that
 -- is closed now but has no closedAt is never counted open.
 open_net as (
@@ -112,7 +130,10 @@ final as (
             order by spine.period_start
             rows between unbounded preceding and current row
         ) as conversations_open_at_period_end,
-        {{ kpi_is_complete(kpi_period_end('spine.period_start', '1 ' ~ grain)) }} as is_complete
+        {{ kpi_is_complete(kpi_period_end('spine.period_start', '1 ' ~ grain)) }} as is_complete,
+        coalesce(ratings.ratings_received, 0) as ratings_received,
+        round(ratings.ratings_great::numeric / nullif(ratings.ratings_received, 0), 4)
+            as share_rated_great
 
     from spine
     cross join watermark
@@ -128,6 +149,8 @@ final as (
         on spine.mailbox_id = replies.mailbox_id and spine.period_start = replies.period_start
     left join open_net
         on spine.mailbox_id = open_net.mailbox_id and spine.period_start = open_net.period_start
+    left join ratings
+        on spine.mailbox_id = ratings.mailbox_id and spine.period_start = ratings.period_start
 
 )
 

@@ -1,6 +1,7 @@
 {#- The latest copy of each conversation the lake holds, flattened into typed
-    columns. Thread-level detail is in stg_helpscout__threads; the tags stay a
-    (normalised) jsonb array here and are exploded by stg_helpscout__conversation_tags. -#}
+    columns. Thread-level detail is in stg_helpscout__threads; the tags and the
+    custom field values stay (normalised) jsonb arrays here and are exploded by
+    stg_helpscout__conversation_tags and stg_helpscout__conversation_custom_fields. -#}
 {{
     config(
         unique_key='conversation_id',
@@ -70,6 +71,7 @@ final as (
         payload -> 'primaryCustomer' ->> 'email' as primary_customer_email,
         {{ json_bigint("payload ->> 'threads'") }} as thread_count,
         {{ json_array("payload -> 'tags'") }} as tags,
+        {{ json_array("payload -> 'customFields'") }} as custom_fields,
         extracted_at,
         lake_id,
         loaded_at as lake_loaded_at
