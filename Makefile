@@ -11,10 +11,14 @@ DBT := $(OPS) dbt
 DOCS_PORT ?= 8080
 SIZE ?= 3000
 SEED ?= 42
+AIRFLOW_VENV := .build/airflow-venv
+AIRFLOW_STAMP := $(AIRFLOW_VENV)/.installed-stamp
+AIRFLOW_REQUIREMENTS := orchestration/airflow/requirements.txt
+AIRFLOW_PORT ?= 8081
 
 .DEFAULT_GOAL := help
 .PHONY: help demo run load build docs docs-generate test lint bench report \
-        db-start db-stop db-shell sandbox clean
+        db-start db-stop db-shell sandbox clean airflow airflow-stop airflow-venv
 
 help: ## List the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-12s %s\n", $$1, $$2}'
@@ -26,6 +30,15 @@ $(STAMP): pyproject.toml
 	@touch $(STAMP)
 
 venv: $(STAMP)
+
+# Airflow gets a virtualenv of its own: its pins and dbt's clash.
+$(AIRFLOW_STAMP): $(AIRFLOW_REQUIREMENTS)
+	@test -x $(AIRFLOW_VENV)/bin/python || $(PYTHON) -m venv $(AIRFLOW_VENV)
+	$(AIRFLOW_VENV)/bin/python -m pip install --quiet --upgrade pip
+	$(AIRFLOW_VENV)/bin/python -m pip install --quiet -r $(AIRFLOW_REQUIREMENTS)
+	@touch $(AIRFLOW_STAMP)
+
+airflow-venv: $(AIRFLOW_STAMP)
 
 demo: $(STAMP) ## Fresh clone to built marts against a sandbox Help Scout account
 	$(OPS) demo --size $(SIZE) --seed $(SEED)
@@ -50,11 +63,11 @@ docs: docs-generate ## Generate the dbt docs site and serve it on localhost:$(DO
 report: $(STAMP) ## Print the latest complete week and the five busiest mailboxes
 	$(OPS) report
 
-test: $(STAMP) lint ## Lint, then every test (unit, sandbox, loader, dbt end to end)
+test: $(STAMP) $(AIRFLOW_STAMP) lint ## Lint, then every test (unit, sandbox, loader, dbt end to end, Airflow DAG)
 	$(PY) -m pytest
 
 lint: $(STAMP) ## ruff and sqlfluff lint
-	$(VENV)/bin/ruff check loader ops sandbox tests bench
+	$(VENV)/bin/ruff check loader ops sandbox tests bench orchestration
 	$(VENV)/bin/sqlfluff lint dbt_project --disable-progress-bar
 
 bench: $(STAMP) ## Benchmarks as ratios against same-run baselines (BENCH_SCALE=0.1 for a quick look)
@@ -69,9 +82,16 @@ db-stop: $(STAMP) ## Stop the embedded PostgreSQL
 db-shell: $(STAMP) ## psql on the configured database
 	$(OPS) db shell
 
+airflow: $(STAMP) $(AIRFLOW_STAMP) ## Local Airflow on 127.0.0.1:$(AIRFLOW_PORT) running the helpscout_elt DAG
+	$(OPS) airflow start --port $(AIRFLOW_PORT)
+
+airflow-stop: $(STAMP) ## Stop the local Airflow (its whole process group)
+	$(OPS) airflow stop
+
 sandbox: $(STAMP) ## Serve a sandbox Help Scout API in the foreground
 	$(PY) -m sandbox serve --size $(SIZE) --seed $(SEED)
 
 clean: ## Stop the embedded database and remove every generated file (keeps nothing)
+	-@test -x $(PY) && $(OPS) airflow stop
 	-@test -x $(PY) && $(OPS) db stop
 	rm -rf $(VENV) .pgdata .build dbt_project/target dbt_project/logs logs .pytest_cache .ruff_cache *.egg-info

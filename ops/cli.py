@@ -5,6 +5,7 @@
     hs-ops dbt <dbt arguments>                  dbt on the project and that database
     hs-ops report [--schema S] [--top N]        the latest complete week
     hs-ops demo [--size N] [--seed S]           sandbox account to built marts
+    hs-ops airflow start|stop|status [--port P] a local Airflow running the DAG
 
 Exit codes are hs-load's table (:mod:`loader.errors`), so a script or an orchestrator
 reads every command alike; ``dbt`` passes dbt's own code through.
@@ -88,6 +89,23 @@ def _demo(args: argparse.Namespace) -> int:
     return run_demo(db.resolve(), size=args.size, seed=args.seed, days=args.days)
 
 
+def _airflow(args: argparse.Namespace) -> int:
+    from ops import airflow
+
+    local = airflow.LocalAirflow(port=args.port)
+    try:
+        if args.action == "start":
+            return airflow.start(local)
+        if args.action == "stop":
+            print("stopped" if airflow.stop(local) else "not running")
+            return 0
+        pid = local.running_pid()
+        print(f"running (process group {pid}) at {local.url}" if pid else "not running")
+        return 0
+    except airflow.AirflowError as exc:
+        raise _UsageError(str(exc)) from None
+
+
 class _UsageError(Exception):
     pass
 
@@ -123,6 +141,12 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--seed", type=int, default=42)
     p.add_argument("--days", type=int, default=365, help="days of history (default 365)")
     p.set_defaults(handler=_demo)
+
+    p = sub.add_parser("airflow", help="a local Airflow (own virtualenv) running the DAG")
+    p.add_argument("action", choices=("start", "stop", "status"))
+    p.add_argument("--port", type=int, default=int(os.environ.get("AIRFLOW_PORT") or 8081),
+                   help="API server and UI port on 127.0.0.1 (AIRFLOW_PORT, default 8081)")
+    p.set_defaults(handler=_airflow)
     return parser
 
 
