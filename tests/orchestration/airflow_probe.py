@@ -30,6 +30,8 @@ def dagbag() -> dict:
                 "retries": task.retries,
                 "retry_exponential_backoff": float(task.retry_exponential_backoff or 0),
                 "trigger_rule": str(task.trigger_rule),
+                "pre_execute": getattr(getattr(task, "_pre_execute_hook", None), "__name__",
+                                       None),
             }
         dags[dag_id] = {
             "schedule": getattr(dag.timetable, "expression", None),

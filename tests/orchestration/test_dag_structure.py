@@ -110,6 +110,10 @@ def test_load_and_reconcile_retry_with_backoff(tasks) -> None:
         assert tasks[name]["retry_exponential_backoff"] > 1
 
 
+def test_every_task_takes_the_connections_just_before_it_runs(tasks) -> None:
+    assert {spec["pre_execute"] for spec in tasks.values()} == {"export_connections"}
+
+
 def test_exit_codes_agree_with_the_loader() -> None:
     assert support.EXIT_USAGE == errors.EXIT_USAGE
     assert support.EXIT_DATABASE == errors.EXIT_DATABASE
