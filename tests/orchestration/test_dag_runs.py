@@ -2,14 +2,15 @@
 
 Three runs in one Airflow home, the sandbox served by a child process:
 
-1. a Monday: every task succeeds (``alerts`` is skipped, saying so, in a checkout
-   without ``hs-ops alerts``), dbt ran and passed every model, test and unit test of the
-   project (counted from each dbt task's ``run_results.json``, not from the DagRun
-   state), the core marts equal what :mod:`tests.e2e.reference` derives from the
-   sandbox's ground truth, and the weekly report went out;
-2. the Tuesday after, once the account has changed (merges, deletions, retags, replies,
-   new conversations): the load reads only what changed, the marts equal the truth
-   again, and no report goes out on a Tuesday;
+1. a Monday, the database named by ``HELPSCOUT_DATABASE_URL``: every task succeeds
+   (``alerts`` is skipped, saying so, in a checkout without ``hs-ops alerts``), dbt ran
+   and passed every model, test and unit test of the project (counted from each dbt
+   task's ``run_results.json``, not from the DagRun state), the core marts equal what
+   :mod:`tests.e2e.reference` derives from the sandbox's ground truth, and the weekly
+   report went out;
+2. the Tuesday after, the database from the Airflow connection ``helpscout_db``, once the
+   account has changed (merges, deletions, retags, replies, new conversations): the load
+   reads only what changed, the marts equal the truth again, and no report goes out;
 3. with a wrong secret (from an Airflow connection, which wins over the environment):
    the load fails at once, without a retry, and nothing downstream runs.
 
@@ -163,12 +164,19 @@ def history(module_pg_database: Database, tmp_path_factory) -> History:
     monday = date.today() - timedelta(days=date.today().weekday() + 7)
     with serve_subprocess("--size", str(SIZE), "--seed", str(SEED), "--start", "2025-01-01",
                           "--rate-limit", "0") as sb:
-        env = {**module_pg_database.libpq_env(),
-               "HELPSCOUT_APP_ID": sb.client_id, "HELPSCOUT_APP_SECRET": sb.client_secret,
+        db = module_pg_database
+        # run 1 names the database in the environment (hs-ops resolves the URL), runs 2
+        # and 3 through an Airflow connection
+        by_url = {"HELPSCOUT_DATABASE_URL":
+                  f"postgresql://{db.user}@/{db.dbname}?host={db.host}&port={db.port}"}
+        by_connection = {"AIRFLOW_CONN_HELPSCOUT_DB": json.dumps({
+            "conn_type": "postgres", "host": db.host, "port": db.port, "login": db.user,
+            "schema": db.dbname})}
+        env = {"HELPSCOUT_APP_ID": sb.client_id, "HELPSCOUT_APP_SECRET": sb.client_secret,
                "HELPSCOUT_API_URL": sb.base_url,
                # the sandbox has no search-index lag; tests need no real backoff
                "AIRFLOW_VAR_HELPSCOUT_LOAD_ARGS":
-                   "--since 2024-12-01 --lag 0 --overlap 0 --retry-backoff 0.01",
+                   "--lag 0 --overlap 0 --retry-backoff 0.01",
                # due every run, so that each run's tombstones reach the marts
                "AIRFLOW_VAR_HELPSCOUT_RECONCILE_ARGS": "--every 0 --retry-backoff 0.01"}
         state = ref.ReferenceState(ref.Settings())
@@ -178,7 +186,7 @@ def history(module_pg_database: Database, tmp_path_factory) -> History:
         count_rows = "select count(*) from helpscout_raw.conversations"
 
         _settle(sb)
-        runs.append(_dags_test(home, env, monday))
+        runs.append(_dags_test(home, {**env, **by_url}, monday))
         state.observe(sb.truth())
         problems.append(_problems(state, module_pg_database))
         lake_rows.append(_query(module_pg_database, count_rows)[0][0])
@@ -186,7 +194,7 @@ def history(module_pg_database: Database, tmp_path_factory) -> History:
 
         sb.advance(steps=20, **CHANGES)
         _settle(sb)
-        runs.append(_dags_test(home, env, monday + timedelta(days=1)))
+        runs.append(_dags_test(home, {**env, **by_connection}, monday + timedelta(days=1)))
         state.observe(sb.truth())
         problems.append(_problems(state, module_pg_database))
         lake_rows.append(_query(module_pg_database, count_rows)[0][0])
@@ -198,7 +206,7 @@ def history(module_pg_database: Database, tmp_path_factory) -> History:
             " and r.started_at = (select max(started_at) from helpscout_raw.load_runs"
             "                     where command = 'run')")[0][0]
 
-        wrong = {**env, "AIRFLOW_CONN_HELPSCOUT_API": json.dumps({
+        wrong = {**env, **by_connection, "AIRFLOW_CONN_HELPSCOUT_API": json.dumps({
             "conn_type": "generic", "login": sb.client_id, "password": WRONG_SECRET,
             "extra": {"api_url": sb.base_url}})}
         runs.append(_dags_test(home, wrong, monday + timedelta(days=2)))

@@ -13,8 +13,9 @@ Where things come from, never from the DAG file:
   id, password = app secret, extras ``api_url``/``token_url``), else the worker's
   ``HELPSCOUT_APP_ID``/``HELPSCOUT_APP_SECRET``/``HELPSCOUT_API_URL``;
 * the database: the Airflow connection ``helpscout_db`` when it exists (a postgres
-  connection; its ``schema`` is the database name), else the worker's
-  ``HELPSCOUT_DATABASE_URL`` or ``PG*`` variables, else the project's embedded PostgreSQL.
+  connection; its ``schema`` is the database name), else the worker's ``PG*`` variables,
+  else what ``hs-ops db env`` resolves (``HELPSCOUT_DATABASE_URL``, or the project's
+  embedded PostgreSQL, started on demand).
 
 A connection is turned into environment variables of the task's own process just before
 the task runs (:func:`export_connections`), so the child tools, and the dbt that Cosmos
@@ -172,6 +173,24 @@ def export_connections(context: Any = None) -> None:
             os.environ.pop(key, None)
         os.environ.update(database_env(db.host, db.port, db.login, db.password, db.schema,
                                        db.extra_dejson))
+    if not os.environ.get("PGHOST"):
+        # Cosmos renders the dbt profile in this process after dbt ran (for lineage), so
+        # the database must be in PG* here too, not only in the choice hs-ops makes.
+        os.environ.update(project_database_env(Project.locate()))
+
+
+def project_database_env(project: Project) -> dict[str, str]:
+    """``PG*`` of the database the project resolves (``HELPSCOUT_DATABASE_URL``, or the
+    embedded PostgreSQL, started if needed): ``hs-ops db env``."""
+    from airflow.sdk.exceptions import AirflowException
+
+    done = subprocess.run([str(project.hs_ops), "db", "env"], cwd=project.root,
+                          env=child_env(os.environ), capture_output=True, text=True)
+    if done.returncode != 0:
+        last = (done.stderr.strip().splitlines() or ["no message"])[-1]
+        raise AirflowException(f"hs-ops db env exited with code {done.returncode}: {last}")
+    pairs = (line.split("=", 1) for line in done.stdout.splitlines() if "=" in line)
+    return {key: value for key, value in pairs if key.startswith("PG")}
 
 
 def extra_args(text: str | None) -> list[str]:
