@@ -121,6 +121,9 @@ class LocalAirflow:
             # No phoning home from an offline machine (Airflow's and Cosmos's usage data).
             "AIRFLOW__USAGE_DATA_COLLECTION__ENABLED": "False",
             "AIRFLOW__COSMOS__ENABLE_TELEMETRY": "False",
+            # Cosmos keeps dbt's partial-parse cache in /tmp/cosmos by default, shared by
+            # every Airflow on the machine; each home gets its own.
+            "AIRFLOW__COSMOS__CACHE_DIR": str(self.home / "cosmos_cache"),
             "SCARF_ANALYTICS": "false",
             "DO_NOT_TRACK": "1",
             "HELPSCOUT_PROJECT_DIR": str(PROJECT_ROOT),
