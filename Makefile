@@ -14,11 +14,15 @@ SUPERSET_VENV := .build/superset/venv
 SUPERSET_STAMP := $(SUPERSET_VENV)/.installed-stamp
 SIZE ?= 3000
 SEED ?= 42
+AIRFLOW_VENV := .build/airflow-venv
+AIRFLOW_STAMP := $(AIRFLOW_VENV)/.installed-stamp
+AIRFLOW_REQUIREMENTS := orchestration/airflow/requirements.txt
+AIRFLOW_PORT ?= 8081
 
 .DEFAULT_GOAL := help
 .PHONY: help demo run load build docs docs-generate test lint bench report \
         db-start db-stop db-shell sandbox erase clean dashboards dashboards-stop \
-        dashboards-export chromium
+        dashboards-export chromium airflow airflow-stop airflow-venv
 
 help: ## List the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-12s %s\n", $$1, $$2}'
@@ -44,6 +48,15 @@ chromium: ## Debian's headless Chromium for the dashboard tests (apt-get when mi
 		test "$$(id -u)" = 0 || { echo "error: chromium is missing; install Debian's chromium package (as root: apt-get install chromium)" >&2; exit 1; }; \
 		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; }
 
+# Airflow gets a virtualenv of its own: its pins and dbt's clash.
+$(AIRFLOW_STAMP): $(AIRFLOW_REQUIREMENTS)
+	@test -x $(AIRFLOW_VENV)/bin/python || $(PYTHON) -m venv $(AIRFLOW_VENV)
+	$(AIRFLOW_VENV)/bin/python -m pip install --quiet --upgrade pip
+	$(AIRFLOW_VENV)/bin/python -m pip install --quiet -r $(AIRFLOW_REQUIREMENTS)
+	@touch $(AIRFLOW_STAMP)
+
+airflow-venv: $(AIRFLOW_STAMP)
+
 demo: $(STAMP) ## Fresh clone to built marts against a sandbox Help Scout account
 	$(OPS) demo --size $(SIZE) --seed $(SEED)
 
@@ -67,20 +80,11 @@ docs: docs-generate ## Generate the dbt docs site and serve it on localhost:$(DO
 report: $(STAMP) ## Print the latest complete week and the five busiest mailboxes
 	$(OPS) report
 
-dashboards: $(STAMP) $(SUPERSET_STAMP) ## Superset with the project's dashboards on 127.0.0.1:$(DASHBOARDS_PORT)
-	DASHBOARDS_PORT=$(DASHBOARDS_PORT) $(OPS) dashboards start
-
-dashboards-stop: $(STAMP) ## Stop the Superset that `make dashboards` started
-	DASHBOARDS_PORT=$(DASHBOARDS_PORT) $(OPS) dashboards stop
-
-dashboards-export: $(STAMP) $(SUPERSET_STAMP) ## Write the dashboards edited in Superset back to dashboards/superset/
-	DASHBOARDS_PORT=$(DASHBOARDS_PORT) $(OPS) dashboards export
-
-test: $(STAMP) $(SUPERSET_STAMP) chromium lint ## Lint, then every test (unit, sandbox, loader, dbt, dashboards)
+test: $(STAMP) $(SUPERSET_STAMP) $(AIRFLOW_STAMP) chromium lint ## Lint, then every test (unit, sandbox, loader, dbt, dashboards, Airflow DAG)
 	$(PY) -m pytest
 
 lint: $(STAMP) ## ruff and sqlfluff lint
-	$(VENV)/bin/ruff check loader ops sandbox tests bench
+	$(VENV)/bin/ruff check loader ops sandbox tests bench orchestration
 	$(VENV)/bin/sqlfluff lint dbt_project --disable-progress-bar
 
 bench: $(STAMP) ## Benchmarks as ratios against same-run baselines (BENCH_SCALE=0.1 for a quick look)
@@ -100,10 +104,17 @@ erase: $(STAMP) ## Right to erasure: EMAIL=address (or CUSTOMER_ID=n); rewrites 
 	elif [ -n "$(CUSTOMER_ID)" ]; then $(OPS) erase --customer-id "$(CUSTOMER_ID)"; \
 	else echo "error: give EMAIL=address or CUSTOMER_ID=n" >&2; exit 2; fi
 
+airflow: $(STAMP) $(AIRFLOW_STAMP) ## Local Airflow on 127.0.0.1:$(AIRFLOW_PORT) running the helpscout_elt DAG
+	$(OPS) airflow start --port $(AIRFLOW_PORT)
+
+airflow-stop: $(STAMP) ## Stop the local Airflow (its whole process group)
+	$(OPS) airflow stop
+
 sandbox: $(STAMP) ## Serve a sandbox Help Scout API in the foreground
 	$(PY) -m sandbox serve --size $(SIZE) --seed $(SEED)
 
 clean: ## Stop the embedded database and remove every generated file (keeps nothing)
 	-@test -x $(PY) && $(OPS) dashboards stop
+	-@test -x $(PY) && $(OPS) airflow stop
 	-@test -x $(PY) && $(OPS) db stop
 	rm -rf $(VENV) .pgdata .build dbt_project/target dbt_project/logs logs .pytest_cache .ruff_cache *.egg-info

@@ -8,6 +8,7 @@
     hs-ops erase --email ADDRESS | --customer-id N   a customer's right to erasure
     hs-ops dashboards start|stop|status|export  the local Superset (make dashboards)
     hs-ops readonly-role [--role R] [--owner O] the read-only role BI tools log in as
+    hs-ops airflow start|stop|status [--port P] a local Airflow running the DAG
 
 Exit codes are hs-load's table (:mod:`loader.errors`), so a script or an orchestrator
 reads every command alike; ``dbt`` passes dbt's own code through.
@@ -133,6 +134,23 @@ def _readonly_role(args: argparse.Namespace) -> int:
     return 0
 
 
+def _airflow(args: argparse.Namespace) -> int:
+    from ops import airflow
+
+    local = airflow.LocalAirflow(port=args.port)
+    try:
+        if args.action == "start":
+            return airflow.start(local)
+        if args.action == "stop":
+            print("stopped" if airflow.stop(local) else "not running")
+            return 0
+        pid = local.running_pid()
+        print(f"running (process group {pid}) at {local.url}" if pid else "not running")
+        return 0
+    except airflow.AirflowError as exc:
+        raise _UsageError(str(exc)) from None
+
+
 class _UsageError(Exception):
     pass
 
@@ -193,6 +211,12 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--owner", default=None,
                    help="the role dbt builds as (default: the connecting user)")
     p.set_defaults(handler=_readonly_role)
+
+    p = sub.add_parser("airflow", help="a local Airflow (own virtualenv) running the DAG")
+    p.add_argument("action", choices=("start", "stop", "status"))
+    p.add_argument("--port", type=int, default=int(os.environ.get("AIRFLOW_PORT") or 8081),
+                   help="API server and UI port on 127.0.0.1 (AIRFLOW_PORT, default 8081)")
+    p.set_defaults(handler=_airflow)
     return parser
 
 
