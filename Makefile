@@ -54,7 +54,7 @@ test: $(STAMP) lint ## Lint, then every test (unit, sandbox, loader, dbt end to 
 	$(PY) -m pytest
 
 lint: $(STAMP) ## ruff and sqlfluff lint
-	$(VENV)/bin/ruff check loader ops sandbox tests bench
+	$(VENV)/bin/ruff check loader ops sandbox tests bench lint
 	$(VENV)/bin/sqlfluff lint dbt_project --disable-progress-bar
 
 bench: $(STAMP) ## Benchmarks as ratios against same-run baselines (BENCH_SCALE=0.1 for a quick look)

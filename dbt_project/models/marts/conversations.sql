@@ -38,6 +38,12 @@ with
         select staged.conversation_id
         from {{ ref('stg_helpscout__conversation_tombstones') }} as staged
         where staged.lake_loaded_at > {{ incremental_lake_cutoff() }}
+        union
+        -- still waiting for a first response within the SLA: the advancing data
+        -- watermark may breach it without any new copy
+        select held.conversation_id
+        from {{ this }} as held
+        where held.first_response_at is null and held.is_first_response_sla_breached is false
 
     ),
 
@@ -69,6 +75,7 @@ with
                         then tombstones.merged_into_conversation_id
                 end
             )
+            or (held.first_response_at is null and held.is_first_response_sla_breached is false)
 
     ),
 {%- endif %}
@@ -186,6 +193,25 @@ joined as (
 
 ),
 
+business_time as (
+
+    {{ business_time_spans('joined') }}
+
+),
+
+timed as (
+
+    select
+        joined.*,
+        business_time.first_response_business_minutes,
+        business_time.resolution_business_minutes,
+        business_time.is_first_response_sla_breached
+    from joined
+    left join business_time
+        on joined.conversation_id = business_time.conversation_id
+
+),
+
 final as (
 
     select
@@ -227,6 +253,9 @@ final as (
             when status = 'closed'
                 then extract(epoch from closed_at - created_at) / 60
         end as resolution_minutes,
+        first_response_business_minutes,
+        resolution_business_minutes,
+        is_first_response_sla_breached,
         coalesce(status = 'spam', false) as is_spam,
         coalesce(state = 'deleted', false) or removal_reason is not null as is_deleted,
         coalesce(
@@ -244,7 +273,7 @@ final as (
         merged_into_conversation_id,
         extracted_at,
         source_loaded_at as lake_loaded_at
-    from joined
+    from timed
 
 )
 
