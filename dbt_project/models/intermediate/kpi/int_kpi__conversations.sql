@@ -1,5 +1,3 @@
-{{ config(materialized='table', schema=var('staging_schema', 'helpscout_staging')) }}
-
 {#- The one place that decides which conversations the KPI marts count, and the
     one place that turns their UTC timestamps into reporting-zone wall time. -#}
 
