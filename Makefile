@@ -13,7 +13,7 @@ SIZE ?= 3000
 SEED ?= 42
 
 .DEFAULT_GOAL := help
-.PHONY: help demo run load build docs docs-generate test lint bench report \
+.PHONY: help demo run load build docs docs-generate test lint bench report holidays \
         db-start db-stop db-shell sandbox clean
 
 help: ## List the targets
@@ -46,6 +46,10 @@ docs-generate: $(STAMP)
 
 docs: docs-generate ## Generate the dbt docs site and serve it on localhost:$(DOCS_PORT)
 	$(DBT) docs serve --port $(DOCS_PORT) --host 127.0.0.1 --no-browser
+
+holidays: $(STAMP) ## Public holidays into the seed: COUNTRY=ES YEARS=2024-2027 [SUBDIV=MD] [MAILBOX=id]
+	@test -n "$(COUNTRY)" -a -n "$(YEARS)" || { echo "usage: make holidays COUNTRY=ES YEARS=2024-2027 [SUBDIV=MD] [MAILBOX=id]"; exit 2; }
+	$(OPS) holidays $(COUNTRY) --years $(YEARS) $(if $(SUBDIV),--subdiv $(SUBDIV)) $(if $(MAILBOX),--mailbox-id $(MAILBOX))
 
 report: $(STAMP) ## Print the latest complete week and the five busiest mailboxes
 	$(OPS) report

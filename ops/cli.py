@@ -5,6 +5,7 @@
     hs-ops dbt <dbt arguments>                  dbt on the project and that database
     hs-ops report [--schema S] [--top N]        the latest complete week
     hs-ops demo [--size N] [--seed S]           sandbox account to built marts
+    hs-ops holidays ES --years 2024-2027        public holidays into the dbt seed
 
 Exit codes are hs-load's table (:mod:`loader.errors`), so a script or an orchestrator
 reads every command alike; ``dbt`` passes dbt's own code through.
@@ -16,6 +17,7 @@ import argparse
 import os
 import sys
 from collections.abc import Callable, Sequence
+from pathlib import Path
 from typing import NoReturn
 
 from loader.connection import DatabaseError
@@ -88,6 +90,25 @@ def _demo(args: argparse.Namespace) -> int:
     return run_demo(db.resolve(), size=args.size, seed=args.seed, days=args.days)
 
 
+def _holidays(args: argparse.Namespace) -> int:
+    from ops import holidays
+
+    try:
+        result = holidays.fill_seed(
+            args.country, holidays.parse_years(args.years), subdivision=args.subdiv,
+            mailbox_id=args.mailbox_id, language=args.language, replace=args.replace,
+            path=args.output or holidays.SEED_PATH)
+    except holidays.HolidaysError as exc:
+        raise _UsageError(str(exc)) from None
+    scope = f"mailbox {args.mailbox_id}" if args.mailbox_id is not None else "every mailbox"
+    print(f"holidays {args.country.upper()}{'-' + args.subdiv.upper() if args.subdiv else ''}"
+          f" {args.years} for {scope}: {result.added} added, {result.kept} already there"
+          + (f", {result.dropped} replaced" if args.replace else "") + f" -> {result.path}")
+    print("next: hs-ops dbt seed --select holidays, then"
+          " hs-ops dbt build --full-refresh --select conversations+")
+    return 0
+
+
 class _UsageError(Exception):
     pass
 
@@ -123,6 +144,17 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--seed", type=int, default=42)
     p.add_argument("--days", type=int, default=365, help="days of history (default 365)")
     p.set_defaults(handler=_demo)
+
+    p = sub.add_parser("holidays", help="fill the holidays seed from the `holidays` package")
+    p.add_argument("country", help="ISO 3166-1 code, e.g. ES")
+    p.add_argument("--years", required=True, help="2025 or 2024-2027")
+    p.add_argument("--subdiv", help="region whose holidays also count, e.g. MD (Madrid)")
+    p.add_argument("--mailbox-id", type=int, help="only for this mailbox (default: every one)")
+    p.add_argument("--language", help="language of the names, e.g. es (default: the country's)")
+    p.add_argument("--replace", action="store_true",
+                   help="first drop the seed's rows of the same mailbox scope in those years")
+    p.add_argument("--output", type=Path, help="seed file (default dbt_project/seeds/holidays.csv)")
+    p.set_defaults(handler=_holidays)
     return parser
 
 

@@ -1,8 +1,9 @@
 {#- One schedule of a business-hours var, checked: returns {timezone, weekly,
     intervals} (see business_hours_schedules) or stops dbt with a message that
     names the var (`name`, e.g. 'business_hours' or 'mailbox_business_hours.7')
-    and what is wrong. Left-out `timezone` / `weekly` take the defaults given. -#}
-{% macro business_hours_schedule(name, schedule, default_timezone, default_weekly, weekdays) -%}
+    and what is wrong. Left-out `timezone` / `weekly` take the defaults given
+    (default_timezone_from names the var the time zone then comes from). -#}
+{% macro business_hours_schedule(name, schedule, default_timezone, default_timezone_from, default_weekly, weekdays) -%}
     {%- set prefix = "Invalid var " ~ name ~ ": " -%}
     {%- if schedule is not mapping -%}
         {{ exceptions.raise_compiler_error(
@@ -19,6 +20,7 @@
     {%- if timezone is not string or timezone not in modules.pytz.all_timezones_set -%}
         {{ exceptions.raise_compiler_error(
             prefix ~ "unknown time zone " ~ (timezone | tojson)
+            ~ ("" if schedule.get('timezone') else " (from " ~ default_timezone_from ~ ")")
             ~ " (use an IANA name such as 'Europe/Madrid' or 'UTC')") }}
     {%- endif -%}
 

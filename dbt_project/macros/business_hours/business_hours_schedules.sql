@@ -21,7 +21,8 @@
     } -%}
     {%- set account = var('business_hours', {}) or {} -%}
     {%- set account_schedule = business_hours_schedule(
-        'business_hours', account, var('reporting_timezone', 'UTC'), default_weekly, weekdays
+        'business_hours', account, var('reporting_timezone', 'UTC'), 'reporting_timezone',
+        default_weekly, weekdays
     ) -%}
     {%- set schedules = [{
         'schedule_id': 'account', 'mailbox_id': none,
@@ -42,7 +43,7 @@
         {%- endif -%}
         {%- set checked = business_hours_schedule(
             'mailbox_business_hours.' ~ mailbox_id, schedule,
-            account_schedule.timezone, account_schedule.weekly, weekdays
+            account_schedule.timezone, 'business_hours', account_schedule.weekly, weekdays
         ) -%}
         {%- do schedules.append({
             'schedule_id': 'mailbox ' ~ mailbox_id, 'mailbox_id': mailbox_id | int,
@@ -50,7 +51,7 @@
         }) -%}
     {%- endfor -%}
     {%- set target = var('sla_first_response_business_minutes', 480) | string | trim -%}
-    {%- if not modules.re.fullmatch('[0-9]+(\.[0-9]+)?', target) -%}
+    {%- if not modules.re.fullmatch('[0-9]+([.][0-9]+)?', target) -%}
         {{ exceptions.raise_compiler_error(
             "Invalid var sla_first_response_business_minutes: " ~ (target | tojson)
             ~ " is not a number of minutes (0 or more)") }}
