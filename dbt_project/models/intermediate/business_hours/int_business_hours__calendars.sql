@@ -11,7 +11,11 @@ with
 
 holidays as (
 
-    select * from {{ ref('holidays') }}
+    select
+        seeded.date,
+        seeded.name,
+        seeded.mailbox_id
+    from {{ business_hours_holidays() }} as seeded
 
 ),
 

@@ -32,7 +32,11 @@ schedule_intervals as (
 
 holidays as (
 
-    select * from {{ ref('holidays') }}
+    select
+        seeded.date,
+        seeded.name,
+        seeded.mailbox_id
+    from {{ business_hours_holidays() }} as seeded
 
 ),
 
