@@ -7,7 +7,7 @@
 
 {#- Every local day of every business calendar cut into open and closed
     segments, with the business clock (business minutes since the first
-    segment) at each segment's start: the table business_minutes_at reads.
+    segment) at each segment's start: the table business_time_spans reads.
 
     Each local date's opening intervals are turned into instants in the
     calendar's time zone (local date + wall-clock time, `at time zone`), so a
