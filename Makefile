@@ -20,7 +20,7 @@ AIRFLOW_REQUIREMENTS := orchestration/airflow/requirements.txt
 AIRFLOW_PORT ?= 8081
 
 .DEFAULT_GOAL := help
-.PHONY: help demo run load build docs docs-generate test lint bench report \
+.PHONY: help demo run load build docs docs-generate test lint bench report holidays \
         db-start db-stop db-shell sandbox erase clean dashboards dashboards-stop \
         dashboards-export chromium airflow airflow-stop airflow-venv
 
@@ -77,6 +77,10 @@ docs-generate: $(STAMP)
 docs: docs-generate ## Generate the dbt docs site and serve it on localhost:$(DOCS_PORT)
 	$(DBT) docs serve --port $(DOCS_PORT) --host 127.0.0.1 --no-browser
 
+holidays: $(STAMP) ## Public holidays into the seed: COUNTRY=ES YEARS=2024-2027 [SUBDIV=MD] [MAILBOX=id]
+	@test -n "$(COUNTRY)" -a -n "$(YEARS)" || { echo "usage: make holidays COUNTRY=ES YEARS=2024-2027 [SUBDIV=MD] [MAILBOX=id]"; exit 2; }
+	$(OPS) holidays $(COUNTRY) --years $(YEARS) $(if $(SUBDIV),--subdiv $(SUBDIV)) $(if $(MAILBOX),--mailbox-id $(MAILBOX))
+
 report: $(STAMP) ## Print the latest complete week and the five busiest mailboxes
 	$(OPS) report
 
@@ -84,7 +88,7 @@ test: $(STAMP) $(SUPERSET_STAMP) $(AIRFLOW_STAMP) chromium lint ## Lint, then ev
 	$(PY) -m pytest
 
 lint: $(STAMP) ## ruff and sqlfluff lint
-	$(VENV)/bin/ruff check loader ops sandbox tests bench orchestration
+	$(VENV)/bin/ruff check loader ops sandbox tests bench orchestration lint
 	$(VENV)/bin/sqlfluff lint dbt_project --disable-progress-bar
 
 bench: $(STAMP) ## Benchmarks as ratios against same-run baselines (BENCH_SCALE=0.1 for a quick look)

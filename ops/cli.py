@@ -9,6 +9,7 @@
     hs-ops dashboards start|stop|status|export  the local Superset (make dashboards)
     hs-ops readonly-role [--role R] [--owner O] the read-only role BI tools log in as
     hs-ops airflow start|stop|status [--port P] a local Airflow running the DAG
+    hs-ops holidays ES --years 2024-2027        public holidays into the dbt seed
 
 Exit codes are hs-load's table (:mod:`loader.errors`), so a script or an orchestrator
 reads every command alike; ``dbt`` passes dbt's own code through.
@@ -20,6 +21,7 @@ import argparse
 import os
 import sys
 from collections.abc import Callable, Sequence
+from pathlib import Path
 from typing import NoReturn
 
 from loader.connection import DatabaseError
@@ -151,6 +153,25 @@ def _airflow(args: argparse.Namespace) -> int:
         raise _UsageError(str(exc)) from None
 
 
+def _holidays(args: argparse.Namespace) -> int:
+    from ops import holidays
+
+    try:
+        result = holidays.fill_seed(
+            args.country, holidays.parse_years(args.years), subdivision=args.subdiv,
+            mailbox_id=args.mailbox_id, language=args.language, replace=args.replace,
+            path=args.output or holidays.SEED_PATH)
+    except holidays.HolidaysError as exc:
+        raise _UsageError(str(exc)) from None
+    scope = f"mailbox {args.mailbox_id}" if args.mailbox_id is not None else "every mailbox"
+    print(f"holidays {args.country.upper()}{'-' + args.subdiv.upper() if args.subdiv else ''}"
+          f" {args.years} for {scope}: {result.added} added, {result.kept} already there"
+          + (f", {result.dropped} replaced" if args.replace else "") + f" -> {result.path}")
+    print("next: hs-ops dbt seed --select holidays, then"
+          " hs-ops dbt build --full-refresh --select conversations+")
+    return 0
+
+
 class _UsageError(Exception):
     pass
 
@@ -217,6 +238,17 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--port", type=int, default=int(os.environ.get("AIRFLOW_PORT") or 8081),
                    help="API server and UI port on 127.0.0.1 (AIRFLOW_PORT, default 8081)")
     p.set_defaults(handler=_airflow)
+
+    p = sub.add_parser("holidays", help="fill the holidays seed from the `holidays` package")
+    p.add_argument("country", help="ISO 3166-1 code, e.g. ES")
+    p.add_argument("--years", required=True, help="2025 or 2024-2027")
+    p.add_argument("--subdiv", help="region whose holidays also count, e.g. MD (Madrid)")
+    p.add_argument("--mailbox-id", type=int, help="only for this mailbox (default: every one)")
+    p.add_argument("--language", help="language of the names, e.g. es (default: the country's)")
+    p.add_argument("--replace", action="store_true",
+                   help="first drop the seed's rows of the same mailbox scope in those years")
+    p.add_argument("--output", type=Path, help="seed file (default dbt_project/seeds/holidays.csv)")
+    p.set_defaults(handler=_holidays)
     return parser
 
 

@@ -25,6 +25,7 @@ from loader.connection import Database
 from ops import report
 from ops.dbt import DBT_PROJECT_DIR, run_dbt
 from sandbox import Sandbox
+from tests.business_hours import reference as business_hours
 from tests.e2e import history
 from tests.kpi import reference as ref
 from tests.lakefill import fill_lake_from_truth
@@ -46,6 +47,9 @@ DST_CLOSINGS = (
     datetime(2025, 3, 30, 21, 30, tzinfo=timezone.utc),
     datetime(2025, 3, 30, 22, 30, tzinfo=timezone.utc),
 )
+
+# First-response target in business minutes: the sandbox answers on both sides of it.
+SLA_TARGET = 60
 
 
 @dataclass
@@ -149,6 +153,7 @@ def lake(module_pg_database: Database, tmp_path_factory) -> Lake:
     dbt_vars = {
         "internal_email_domains": list(truth.internal_domains),
         "system_closer_emails": list(truth.system_closer_emails),
+        "sla_first_response_business_minutes": SLA_TARGET,
     }
     result = _dbt(
         ["run", "--select", "+tag:kpi", "+mailboxes",
@@ -467,3 +472,30 @@ def test_periods_are_complete_up_to_the_watermark(built: Built) -> None:
     days = built.query("select date_day, is_complete from helpscout.auto_replies_daily")
     cal = history.Days(built.settings.timezone)
     assert all(done == (cal.end(day) <= built.watermark) for day, done in days)
+
+
+def test_business_minutes_and_sla_share_per_mailbox_week(built: Built) -> None:
+    # conversations was built once, with the default schedule in the default
+    # reporting zone (UTC) and no holidays; the KPI build buckets by its own zone
+    schedule = business_hours.Schedule("UTC")
+    minutes: dict[tuple[int, date], list[float]] = {}
+    for c in built.conversations:
+        if c.first_response_at is not None:
+            key = (c.mailbox_id, built.calendar.week(c.first_response_at))
+            minutes.setdefault(key, []).append(
+                business_hours.business_minutes(c.created_at, c.first_response_at, schedule))
+    assert any(0 < v <= SLA_TARGET for values in minutes.values() for v in values)
+    assert any(v > SLA_TARGET for values in minutes.values() for v in values)
+    rows = built.query(
+        "select mailbox_id, week_start, first_response_business_minutes_median,"
+        " first_response_business_minutes_p90, first_response_within_sla_share"
+        " from helpscout.mailbox_weekly where conversations_first_responded > 0")
+    actual = {(m, w): rest for m, w, *rest in rows}
+    assert actual.keys() == minutes.keys()
+    wrong = {
+        key: (actual[key], values) for key, values in minutes.items()
+        if not (_close(actual[key][0], ref.percentile_cont(values, 0.5))
+                and _close(actual[key][1], ref.percentile_cont(values, 0.9))
+                and _close(actual[key][2], sum(v <= SLA_TARGET for v in values) / len(values)))
+    }
+    assert wrong == {}

@@ -47,7 +47,9 @@ closed as (
         count(*) as conversations_closed,
         {{ kpi_percentile('resolution_minutes', 0.5) }} as resolution_minutes_median,
         {{ kpi_percentile('resolution_minutes', 0.9) }} as resolution_minutes_p90,
-        avg(resolution_minutes) as resolution_minutes_mean
+        avg(resolution_minutes) as resolution_minutes_mean,
+        {{ kpi_percentile('resolution_business_minutes', 0.5) }} as resolution_business_minutes_median,
+        {{ kpi_percentile('resolution_business_minutes', 0.9) }} as resolution_business_minutes_p90
     from kpi_conversations
     where is_closed
     group by mailbox_id, period_start
@@ -61,7 +63,10 @@ first_responses as (
         date_trunc('{{ grain }}', first_response_at_local)::date as period_start,
         count(*) as conversations_first_responded,
         {{ kpi_percentile('first_response_minutes', 0.5) }} as first_response_minutes_median,
-        {{ kpi_percentile('first_response_minutes', 0.9) }} as first_response_minutes_p90
+        {{ kpi_percentile('first_response_minutes', 0.9) }} as first_response_minutes_p90,
+        {{ kpi_percentile('first_response_business_minutes', 0.5) }} as first_response_business_minutes_median,
+        {{ kpi_percentile('first_response_business_minutes', 0.9) }} as first_response_business_minutes_p90,
+        count(*) filter (where not is_first_response_sla_breached) as conversations_first_responded_within_sla
     from kpi_conversations
     where first_response_at is not null
     group by mailbox_id, period_start
@@ -122,9 +127,17 @@ final as (
         closed.resolution_minutes_median,
         closed.resolution_minutes_p90,
         closed.resolution_minutes_mean,
+        closed.resolution_business_minutes_median,
+        closed.resolution_business_minutes_p90,
         coalesce(first_responses.conversations_first_responded, 0) as conversations_first_responded,
         first_responses.first_response_minutes_median,
         first_responses.first_response_minutes_p90,
+        first_responses.first_response_business_minutes_median,
+        first_responses.first_response_business_minutes_p90,
+        coalesce(first_responses.conversations_first_responded_within_sla, 0)
+            as conversations_first_responded_within_sla,
+        first_responses.conversations_first_responded_within_sla::numeric
+        / nullif(first_responses.conversations_first_responded, 0) as first_response_within_sla_share,
         sum(coalesce(open_net.open_net_change, 0)) over (
             partition by spine.mailbox_id
             order by spine.period_start

@@ -8,11 +8,13 @@
 
     Incremental: redoes only the conversations whose latest copy or tombstone
     changed (the changed_conversations macro; lake_loaded_at is the later of
-    the two load times), and those whose closer is known only by closedBy and
-    whose email in `users` is not the one the row holds. reopen_count comes
-    from conversation_status_history, built from the same copies in the same
-    run. Changing internal_email_domains or system_closer_emails
-    needs a --full-refresh of this model. -#}
+    the two load times), those whose closer is known only by closedBy and
+    whose email in `users` is not the one the row holds, and those still
+    waiting for a first response within the SLA (sla_waiting_conversations).
+    reopen_count comes from conversation_status_history, built from the same
+    copies in the same run. Changing internal_email_domains,
+    system_closer_emails, the business-hours vars or the holidays seed needs a
+    --full-refresh of this model. -#}
 {{
     config(
         materialized='incremental',
@@ -37,6 +39,8 @@ with
     changed_conversations as (
 
         {{ changed_conversations() }}
+        union
+        {{ sla_waiting_conversations() }}
 
         union
 
@@ -181,6 +185,25 @@ joined as (
 
 ),
 
+business_time as (
+
+    {{ business_time_spans('joined') }}
+
+),
+
+timed as (
+
+    select
+        joined.*,
+        business_time.first_response_business_minutes,
+        business_time.resolution_business_minutes,
+        business_time.is_first_response_sla_breached
+    from joined
+    left join business_time
+        on joined.conversation_id = business_time.conversation_id
+
+),
+
 final as (
 
     select
@@ -222,6 +245,9 @@ final as (
             when status = 'closed'
                 then extract(epoch from closed_at - created_at) / 60
         end as resolution_minutes,
+        first_response_business_minutes,
+        resolution_business_minutes,
+        is_first_response_sla_breached,
         coalesce(status = 'spam', false) as is_spam,
         coalesce(state = 'deleted', false) or removal_reason is not null as is_deleted,
         coalesce(
@@ -241,7 +267,7 @@ final as (
         merged_into_conversation_id,
         extracted_at,
         source_loaded_at as lake_loaded_at
-    from joined
+    from timed
 
 )
 

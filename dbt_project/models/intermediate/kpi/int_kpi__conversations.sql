@@ -46,6 +46,9 @@ final as (
         first_response_at,
         first_response_minutes,
         resolution_minutes,
+        first_response_business_minutes,
+        resolution_business_minutes,
+        is_first_response_sla_breached,
         coalesce(status = 'closed' and closed_at is not null, false) as is_closed,
         {{ kpi_local('created_at') }} as created_at_local,
         case
