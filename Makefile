@@ -11,9 +11,10 @@ DBT := $(OPS) dbt
 DOCS_PORT ?= 8080
 SIZE ?= 3000
 SEED ?= 42
+REPORT_DIR ?= .build/reports
 
 .DEFAULT_GOAL := help
-.PHONY: help demo run load build docs docs-generate test lint bench report \
+.PHONY: help demo run load build docs docs-generate test lint bench report alerts chromium \
         db-start db-stop db-shell sandbox clean
 
 help: ## List the targets
@@ -47,10 +48,22 @@ docs-generate: $(STAMP)
 docs: docs-generate ## Generate the dbt docs site and serve it on localhost:$(DOCS_PORT)
 	$(DBT) docs serve --port $(DOCS_PORT) --host 127.0.0.1 --no-browser
 
-report: $(STAMP) ## Print the latest complete week and the five busiest mailboxes
-	$(OPS) report
+report: $(STAMP) ## The latest complete week: printed, written as HTML under .build/reports (REPORT_ARGS=--email)
+	$(OPS) report --html-dir $(REPORT_DIR) $(REPORT_ARGS)
 
-test: $(STAMP) lint ## Lint, then every test (unit, sandbox, loader, dbt end to end)
+alerts: $(STAMP) ## Send new volume anomalies to the webhook and/or SMTP recipients (ALERTS_ARGS=--dry-run)
+	$(OPS) alerts $(ALERTS_ARGS)
+
+# Headless Chromium (Debian package) for the browser tests; shared by every target that needs one.
+chromium:
+	@command -v chromium >/dev/null || { \
+	    SUDO=$$(test "$$(id -u)" -eq 0 || echo sudo); \
+	    $$SUDO apt-get -o DPkg::Lock::Timeout=900 update -qq && \
+	    DEBIAN_FRONTEND=noninteractive $$SUDO apt-get -o DPkg::Lock::Timeout=900 install -y -qq \
+	        --no-install-recommends chromium fonts-dejavu-core >/dev/null; }
+	@command -v chromium >/dev/null || { echo "error: chromium could not be installed" >&2; exit 1; }
+
+test: $(STAMP) lint chromium ## Lint, then every test (unit, sandbox, loader, dbt end to end)
 	$(PY) -m pytest
 
 lint: $(STAMP) ## ruff and sqlfluff lint
