@@ -5,6 +5,7 @@
     hs-ops dbt <dbt arguments>                  dbt on the project and that database
     hs-ops report [--schema S] [--top N]        the latest complete week
     hs-ops demo [--size N] [--seed S]           sandbox account to built marts
+    hs-ops alerts [--since DATE] [--dry-run]    new volume anomalies to webhook/e-mail
 
 Exit codes are hs-load's table (:mod:`loader.errors`), so a script or an orchestrator
 reads every command alike; ``dbt`` passes dbt's own code through.
@@ -82,6 +83,34 @@ def _report(args: argparse.Namespace) -> int:
     return 0
 
 
+def _alerts(args: argparse.Namespace) -> int:
+    from loader.errors import EXIT_DELIVERY
+    from ops import alerts
+    from ops.delivery import ConfigurationError
+
+    try:
+        outcome = alerts.run_alerts(db.resolve(), schema=args.schema, ops_schema=args.ops_schema,
+                                    since=args.since, dry_run=args.dry_run)
+    except ConfigurationError as exc:
+        raise _UsageError(str(exc)) from None
+    except alerts.AlertsError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return EXIT_NOT_BUILT if exc.not_built else EXIT_DATABASE
+    if outcome.failures:
+        print(f"error: {alerts.failure_line(outcome)}", file=sys.stderr)
+        return EXIT_DELIVERY
+    return 0
+
+
+def _day(text: str):
+    from datetime import date
+
+    try:
+        return date.fromisoformat(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a date (YYYY-MM-DD): {text!r}") from None
+
+
 def _demo(args: argparse.Namespace) -> int:
     from ops.demo import run_demo
 
@@ -123,6 +152,16 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--seed", type=int, default=42)
     p.add_argument("--days", type=int, default=365, help="days of history (default 365)")
     p.set_defaults(handler=_demo)
+
+    p = sub.add_parser("alerts", help="send new volume anomalies to the webhook and/or e-mail")
+    p.add_argument("--schema", default="helpscout", help="schema of the marts")
+    p.add_argument("--ops-schema", default="helpscout_ops",
+                   help="schema of the alerts_sent record (created on first use)")
+    p.add_argument("--since", type=_day, default=None,
+                   help="first day to consider (default: seven days ago)")
+    p.add_argument("--dry-run", action="store_true",
+                   help="print the alerts that are due; send and record nothing")
+    p.set_defaults(handler=_alerts)
     return parser
 
 
