@@ -46,12 +46,14 @@ class Scenario:
         assert done.returncode == 0, done.stdout[-4000:]
         return done.stdout
 
-    def load(self, *extra: str) -> None:
+    def load(self, *extra: str, resume: bool = False) -> None:
+        """hs-load run over HTTP: the whole history, or on from the watermark (``resume``)."""
         sb = self.sandbox
+        since = () if resume else ("--since", START)
         env = {"HELPSCOUT_APP_ID": sb.client_id, "HELPSCOUT_APP_SECRET": sb.client_secret}
         with _environ(env):
             code = loader_cli.main(["run", "--api-url", sb.base_url, "--token-url", sb.token_url,
-                                    "--since", START, "--lag", "0s", *extra],
+                                    *since, "--lag", "0s", *extra],
                                    database=self.database)
         assert code == 0
 

@@ -223,3 +223,39 @@ def test_message_names_everything() -> None:
         " against a baseline median of 0 for a Saturday (expected range 0 to 0.6)."
         "\nDashboard: http://dash/1")
 
+
+
+def test_incremental_build_follows_new_loads_and_equals_a_full_refresh(
+    configured: Scenario, webhook: WebhookReceiver, capsys: pytest.CaptureFixture,
+) -> None:
+    """Runs last: it changes the account. A later day goes quiet (its conversations
+    marked spam) and the next load covers the rest of the unfinished day."""
+    assert _alerts(capsys)[0] == 0
+    before = len(webhook.texts)
+    later_silent_day = date(2025, 5, 20)
+    sb = configured.sandbox
+    spammed = [c.id for c in list(sb.account.conversations.values())
+               if c.mailbox_id == DOMINANT_MAILBOX and c.created_by_type == "customer"
+               and c.status != "spam"
+               and day_end(later_silent_day).timestamp() - 86400 <= c.created_at
+               < day_end(later_silent_day).timestamp()]
+    for conversation_id in spammed:
+        assert sb.change("spam", conversation_id) is not None
+    configured.load(resume=True)  # up to now: the data watermark passes 2025-06-03
+    configured.dbt("run", "--select", "+volume_anomalies")
+
+    incremental = _mart(configured)
+    assert {key: _exact(row) for key, row in incremental.items()} == _expected(configured)
+    assert incremental[(DOMINANT_MAILBOX, later_silent_day)][8] == "drop"
+    assert incremental[(CAMPAIGN_MAILBOX, CAMPAIGN_DAY_UNFINISHED)][10] is True
+
+    code, _out, err = _alerts(capsys)
+    assert (code, err) == (0, "")
+    new = webhook.texts[before:]
+    assert any(t.startswith("Volume drop") and later_silent_day.isoformat() in t for t in new)
+    assert any(t.startswith("Volume spike in Factures")
+               and CAMPAIGN_DAY_UNFINISHED.isoformat() in t for t in new)
+    assert not any(t.startswith("Early warning") for t in new)
+
+    configured.dbt("run", "--select", "volume_anomalies", "--full-refresh")
+    assert _mart(configured) == incremental
