@@ -3,7 +3,7 @@
     hs-ops db start|stop|shell|describe|env    the configured PostgreSQL
     hs-ops load run|reconcile|status [...]      hs-load on that database
     hs-ops dbt <dbt arguments>                  dbt on the project and that database
-    hs-ops report [--schema S] [--top N]        the latest complete week
+    hs-ops report [--schema S] [--top N] [--html-dir D] [--email]   the latest complete week
     hs-ops demo [--size N] [--seed S]           sandbox account to built marts
     hs-ops alerts [--since DATE] [--dry-run]    new volume anomalies to webhook/e-mail
 
@@ -17,6 +17,7 @@ import argparse
 import os
 import sys
 from collections.abc import Callable, Sequence
+from pathlib import Path
 from typing import NoReturn
 
 from loader.connection import DatabaseError
@@ -79,7 +80,23 @@ def _report(args: argparse.Namespace) -> int:
 
     if args.top < 1:
         raise _UsageError("--top must be at least 1")
-    print(build_report(db.resolve(), args.schema, args.top))
+    database = db.resolve()
+    text = build_report(database, args.schema, args.top)
+    print(text)
+    if args.html_dir is not None or args.email:
+        from loader.errors import EXIT_DELIVERY
+        from ops.delivery import ConfigurationError, DeliveryError
+        from ops.report_html import publish
+
+        try:
+            lines = publish(database, args.schema, text, html_dir=args.html_dir,
+                            email=args.email)
+        except ConfigurationError as exc:
+            raise _UsageError(str(exc)) from None
+        except DeliveryError as exc:
+            print(f"error: {exc}", file=sys.stderr)
+            return EXIT_DELIVERY
+        print("", *lines, sep="\n")
     return 0
 
 
@@ -145,6 +162,10 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("report", help="the latest complete week and its busiest mailboxes")
     p.add_argument("--schema", default="helpscout", help="schema of the marts")
     p.add_argument("--top", type=int, default=5, help="how many mailboxes to list")
+    p.add_argument("--html-dir", type=Path, default=None,
+                   help="also write the week's self-contained HTML report (with charts) here")
+    p.add_argument("--email", action="store_true",
+                   help="also e-mail the HTML report (HELPSCOUT_SMTP_*, HELPSCOUT_REPORT_EMAIL_TO)")
     p.set_defaults(handler=_report)
 
     p = sub.add_parser("demo", help="a sandbox account loaded, built and documented")
