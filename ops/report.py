@@ -2,7 +2,7 @@
 
 Reads only the KPI marts (``weekly_summary``, ``mailbox_weekly``) and ``mailboxes``,
 so what it prints is exactly what a dashboard shows. A week is complete once the
-data covers its end (``week_end_at``, local midnight after its Sunday in the
+data covers its end (``period_end_at``, local midnight after its Sunday in the
 reporting time zone the marts were built with): see ``_week_is_complete``.
 
 ``hs-ops report [--schema helpscout] [--top 5]``
@@ -32,14 +32,14 @@ class ReportError(RuntimeError):
 @dataclass(frozen=True)
 class WeekSummary:
     week_start: date
-    week_end_at: datetime
+    period_end_at: datetime
     reporting_timezone: str
     conversations_total: int
-    conversations_created: int
-    conversations_created_per_day: Decimal
-    created_by_weekday: tuple[int, ...]
+    conversations_received: int
+    conversations_received_per_day: Decimal
+    received_by_weekday: tuple[int, ...]
     conversations_closed: int
-    conversations_open_at_week_end: int
+    conversations_open_at_period_end: int
     replies_sent: int
     first_response_minutes_median: Decimal | None
     resolution_minutes_median: Decimal | None
@@ -105,19 +105,19 @@ def _week_is_complete(cur, schema: str) -> sql.Composable:
         return sql.SQL("is_complete")
     cur.execute("select to_regclass(format('%%I.kpi_settings', %s::text))", (schema,))
     if cur.fetchone()[0] is not None:
-        return sql.SQL("week_end_at <= coalesce((select data_watermark_at from {}.kpi_settings),"
+        return sql.SQL("period_end_at <= coalesce((select data_watermark_at from {}.kpi_settings),"
                        " '-infinity')").format(sql.Identifier(schema))
-    return sql.SQL("week_end_at <= now()")
+    return sql.SQL("period_end_at <= now()")
 
 
 def fetch_latest_complete_week(cur, schema: str) -> WeekSummary:
-    weekday_columns = sql.SQL(", ").join(sql.Identifier(f"created_{d}") for d in WEEKDAYS)
+    weekday_columns = sql.SQL(", ").join(sql.Identifier(f"received_{d}") for d in WEEKDAYS)
     cur.execute(
         sql.SQL(
-            "select week_start, week_end_at, reporting_timezone, conversations_total,"
-            " conversations_created,"
-            " conversations_created_per_day, {weekdays}, conversations_closed,"
-            " conversations_open_at_week_end, replies_sent, first_response_minutes_median,"
+            "select week_start, period_end_at, reporting_timezone, conversations_total,"
+            " conversations_received,"
+            " conversations_received_per_day, {weekdays}, conversations_closed,"
+            " conversations_open_at_period_end, replies_sent, first_response_minutes_median,"
             " resolution_minutes_median"
             " from {schema}.weekly_summary where {complete}"
             " order by week_start desc limit 1"
@@ -151,14 +151,14 @@ def fetch_busiest_mailboxes(cur, schema: str, week_start: date, top: int) -> lis
 
 def render(week: WeekSummary, mailboxes: Sequence[MailboxWeek]) -> str:
     last_day = date.fromordinal(week.week_start.toordinal() + 6)
-    counts = zip(WEEKDAYS, week.created_by_weekday, strict=True)
+    counts = zip(WEEKDAYS, week.received_by_weekday, strict=True)
     per_day = ", ".join(f"{name[:3].title()} {count}" for name, count in counts)
     summary = [
         ("conversations in the account", f"{week.conversations_total}"),
-        ("created this week", f"{week.conversations_created}"
-                              f"  ({week.conversations_created_per_day} a day: {per_day})"),
+        ("received this week", f"{week.conversations_received}"
+                              f"  ({week.conversations_received_per_day} a day: {per_day})"),
         ("closed this week", f"{week.conversations_closed}"),
-        ("open at week end", f"{week.conversations_open_at_week_end}"),
+        ("open at week end", f"{week.conversations_open_at_period_end}"),
         ("replies sent", f"{week.replies_sent}"),
         ("median first response", format_minutes(week.first_response_minutes_median)),
         ("median resolution", format_minutes(week.resolution_minutes_median)),

@@ -87,7 +87,7 @@ def _scope(cur, schema: str, zone: str) -> str:
 
 def _weeks(cur, schema: str, last_week: date) -> list[tuple]:
     cur.execute(
-        sql.SQL("select week_start, conversations_created, conversations_closed,"
+        sql.SQL("select week_start, conversations_received, conversations_closed,"
                 " first_response_minutes_median from {}.weekly_summary where week_start <= %s"
                 " order by week_start desc limit %s").format(sql.Identifier(schema)),
         (last_week, HISTORY_WEEKS))
@@ -191,11 +191,11 @@ def _summary_rows(week: WeekSummary) -> list[tuple[str, str, str]]:
     """(id, label, shown value); ids name the weekly_summary column shown."""
     return [
         ("conversations_total", "Conversations in the account", f"{week.conversations_total:,}"),
-        ("conversations_created", "Received this week",
-         f"{week.conversations_created:,} ({week.conversations_created_per_day} a day)"),
+        ("conversations_received", "Received this week",
+         f"{week.conversations_received:,} ({week.conversations_received_per_day} a day)"),
         ("conversations_closed", "Closed this week", f"{week.conversations_closed:,}"),
-        ("conversations_open_at_week_end", "Open at week end",
-         f"{week.conversations_open_at_week_end:,}"),
+        ("conversations_open_at_period_end", "Open at week end",
+         f"{week.conversations_open_at_period_end:,}"),
         ("replies_sent", "Replies sent", f"{week.replies_sent:,}"),
         ("first_response_minutes_median", "Median first response",
          format_minutes(week.first_response_minutes_median)),

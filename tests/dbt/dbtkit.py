@@ -15,7 +15,7 @@ from loader.connection import Database
 from loader.schema import DEFAULT_RAW_SCHEMA, migrate
 from ops.dbt import run_dbt
 
-CORE_ONLY = ["--exclude", "path:models/marts/kpi"]
+CORE_ONLY = ["--exclude", "tag:kpi"]
 
 
 def at(text: str) -> datetime:

@@ -236,10 +236,10 @@ def arrivals_by_cell(
 @dataclass(frozen=True)
 class WeekSummary:
     conversations_total: int
-    conversations_created: int
-    created_by_iso_weekday: tuple[int, ...]  # Monday first
+    conversations_received: int
+    received_by_iso_weekday: tuple[int, ...]  # Monday first
     conversations_closed: int
-    conversations_open_at_week_end: int
+    conversations_open_at_period_end: int
     replies_sent: int
     first_response_minutes_median: float | None
     resolution_minutes_median: float | None
@@ -256,10 +256,10 @@ def week_summary(convs: list[Conversation], cal: Calendar, week_start: date) -> 
     weekdays = Counter(cal.local(c.created_at).isoweekday() for c in in_week)
     return WeekSummary(
         conversations_total=sum(1 for c in convs if c.created_at < end),
-        conversations_created=len(in_week),
-        created_by_iso_weekday=tuple(weekdays[d] for d in range(1, 8)),
+        conversations_received=len(in_week),
+        received_by_iso_weekday=tuple(weekdays[d] for d in range(1, 8)),
         conversations_closed=len(closed),
-        conversations_open_at_week_end=sum(
+        conversations_open_at_period_end=sum(
             1 for c in convs
             if c.created_at < end and not (c.is_closed and c.closed_at < end)
         ),

@@ -103,8 +103,8 @@ def lake(module_pg_database: Database, tmp_path_factory) -> Lake:
         "system_closer_emails": list(truth.system_closer_emails),
     }
     result = _dbt(
-        ["run", "--select", "+path:models/marts/kpi", "+mailboxes",
-         "--exclude", "path:models/marts/kpi", "--vars", json.dumps(dbt_vars)],
+        ["run", "--select", "+tag:kpi", "+mailboxes",
+         "--exclude", "tag:kpi", "--vars", json.dumps(dbt_vars)],
         module_pg_database, tmp_path_factory.mktemp("dbt-base"),
     )
     assert result.returncode == 0, result.stdout[-4000:]
@@ -131,7 +131,7 @@ def built(request, lake: Lake, tmp_path_factory) -> Built:
         "kpi_include_system_closed": include_all,
     }
     work = tmp_path_factory.mktemp(f"dbt-{tz.replace('/', '-')}")
-    result = _dbt(["build", "--select", "path:models/marts/kpi", "--vars", json.dumps(dbt_vars)],
+    result = _dbt(["build", "--select", "tag:kpi", "--vars", json.dumps(dbt_vars)],
                   lake.database, work)
     assert result.returncode == 0, result.stdout[-4000:]
     return Built(lake.database, truth, settings, ref.conversations(truth, settings),
@@ -218,25 +218,25 @@ def test_one_week_summary(built: Built) -> None:
     busiest_week = max(weeks, key=lambda w: (weeks[w], w))
     expected = ref.week_summary(built.conversations, built.calendar, busiest_week)
     (row,) = built.query(
-        "select conversations_total, conversations_created, created_monday, created_tuesday,"
-        " created_wednesday, created_thursday, created_friday, created_saturday,"
-        " created_sunday, conversations_closed, conversations_open_at_week_end, replies_sent,"
-        " first_response_minutes_median, resolution_minutes_median, week_end_at,"
-        " conversations_created_per_day"
+        "select conversations_total, conversations_received, received_monday, received_tuesday,"
+        " received_wednesday, received_thursday, received_friday, received_saturday,"
+        " received_sunday, conversations_closed, conversations_open_at_period_end, replies_sent,"
+        " first_response_minutes_median, resolution_minutes_median, period_end_at,"
+        " conversations_received_per_day"
         " from helpscout.weekly_summary where week_start = %s",
         (busiest_week,),
     )
-    assert row[0:2] == (expected.conversations_total, expected.conversations_created)
-    assert tuple(row[2:9]) == expected.created_by_iso_weekday
+    assert row[0:2] == (expected.conversations_total, expected.conversations_received)
+    assert tuple(row[2:9]) == expected.received_by_iso_weekday
     assert row[9:12] == (
         expected.conversations_closed,
-        expected.conversations_open_at_week_end,
+        expected.conversations_open_at_period_end,
         expected.replies_sent,
     )
     assert _close(row[12], expected.first_response_minutes_median)
     assert _close(row[13], expected.resolution_minutes_median)
     assert row[14] == built.calendar.week_end(busiest_week)
-    assert row[15] == round(Decimal(expected.conversations_created) / 7, 2)
+    assert row[15] == round(Decimal(expected.conversations_received) / 7, 2)
 
 
 def test_reporting_timezone_moves_conversations_near_midnight(built: Built) -> None:

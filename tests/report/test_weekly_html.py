@@ -30,8 +30,8 @@ from tests.scenario import Scenario, built_scenario
 MODELS = ("+weekly_summary", "+mailbox_weekly", "+arrival_curve", "+mailboxes", "kpi_settings",
           "+mailbox_backlog_daily")
 CHARTS = ("received-closed", "first-response", "arrivals")
-SUMMARY = ("conversations_total", "conversations_created", "conversations_closed",
-           "conversations_open_at_week_end", "replies_sent", "first_response_minutes_median",
+SUMMARY = ("conversations_total", "conversations_received", "conversations_closed",
+           "conversations_open_at_period_end", "replies_sent", "first_response_minutes_median",
            "resolution_minutes_median")
 
 
@@ -77,7 +77,7 @@ def _latest_complete_week(scenario: Scenario):
         "select column_name from information_schema.columns"
         " where table_schema = 'helpscout' and table_name = 'weekly_summary'")}
     watermark = "(select max(window_end) from helpscout_raw.load_windows)"  # one gapless load
-    complete = "is_complete" if "is_complete" in columns else f"week_end_at <= {watermark}"
+    complete = "is_complete" if "is_complete" in columns else f"period_end_at <= {watermark}"
     return scenario.query(
         f"select week_start from helpscout.weekly_summary where {complete}"
         " order by week_start desc limit 1")[0][0]

@@ -25,25 +25,3 @@
         ranked.copy_rank = 1
         {{ copy_not_yet_held(key_column, version_column) }}
 {%- endmacro %}
-
-{#- In an incremental run: only the lake rows loaded since the model's cutoff. -#}
-{% macro lake_rows_since_cutoff() -%}
-    {%- if is_incremental() -%}
-        where loaded_at > {{ incremental_lake_cutoff() }}
-    {%- endif -%}
-{%- endmacro %}
-
-{#- In an incremental run: keep a copy only if the model (`this`) holds neither
-    it nor a newer copy of the same entity, compared on (version_column, lake_id). -#}
-{% macro copy_not_yet_held(key_column, version_column) -%}
-    {%- if is_incremental() -%}
-        and not exists (
-            select 1
-            from {{ this }} as modelled
-            where
-                modelled.{{ key_column }} = lake.entity_id
-                and (modelled.{{ version_column }}, modelled.lake_id)
-                >= (lake.{{ version_column }}, lake.lake_id)
-        )
-    {%- endif -%}
-{%- endmacro %}

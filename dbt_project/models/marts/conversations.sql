@@ -3,18 +3,18 @@
     filter on. Counts come from the threads and tags of the conversation's own
     latest copy.
 
-    Incremental: recomputes the conversations whose latest copy or latest
-    tombstone was staged since this model's high-water mark (less the lookback)
-    and differs from the one the row was built from (lake_loaded_at is the
-    later of the two load times). Changing internal_email_domains or system_closer_emails
+    Removed (deleted or merged away) when the latest tombstone is later than
+    the latest copy: int_helpscout__conversation_removals.
+
+    Incremental: redoes only the conversations whose latest copy or tombstone
+    changed (the changed_conversations macro; lake_loaded_at is the later of
+    the two load times). Changing internal_email_domains or system_closer_emails
     needs a --full-refresh of this model. -#}
 {{
     config(
         materialized='incremental',
-        incremental_strategy='replace_by_key',
         unique_key='conversation_id',
         present_column='conversation_id',
-        on_schema_change='fail',
         post_hook='{{ refresh_statistics() }}',
         indexes=[
             {'columns': ['conversation_id'], 'unique': true},
@@ -25,50 +25,15 @@
     )
 }}
 
+-- depends_on: {{ ref('stg_helpscout__conversation_tombstones') }}
+
 with
 
 {%- if is_incremental() %}
 
-    candidate_conversations as (
-
-        select staged.conversation_id
-        from {{ ref('stg_helpscout__conversations') }} as staged
-        where staged.lake_loaded_at > {{ incremental_lake_cutoff() }}
-        union
-        select staged.conversation_id
-        from {{ ref('stg_helpscout__conversation_tombstones') }} as staged
-        where staged.lake_loaded_at > {{ incremental_lake_cutoff() }}
-
-    ),
-
     changed_conversations as (
 
-        -- the rows built from another copy or tombstone than the current ones
-        -- (also when a tombstone committed late, behind the copy's load time)
-        select candidate_conversations.conversation_id
-        from candidate_conversations
-        inner join {{ ref('stg_helpscout__conversations') }} as staged
-            on candidate_conversations.conversation_id = staged.conversation_id
-        left join {{ ref('stg_helpscout__conversation_tombstones') }} as tombstones
-            on candidate_conversations.conversation_id = tombstones.conversation_id
-        left join {{ this }} as held
-            on candidate_conversations.conversation_id = held.conversation_id
-        where
-            held.lake_loaded_at is distinct from greatest(
-                staged.lake_loaded_at, tombstones.lake_loaded_at
-            )
-            or held.removal_reason is distinct from (
-                case
-                    when tombstones.detected_at > staged.extracted_at
-                        then tombstones.removal_reason
-                end
-            )
-            or held.merged_into_conversation_id is distinct from (
-                case
-                    when tombstones.detected_at > staged.extracted_at
-                        then tombstones.merged_into_conversation_id
-                end
-            )
+        {{ changed_conversations() }}
 
     ),
 {%- endif %}
@@ -77,11 +42,7 @@ conversations as (
 
     select conversations.*
     from {{ ref('stg_helpscout__conversations') }} as conversations
-    {%- if is_incremental() %}
-        where conversations.conversation_id in (
-            select changed_conversations.conversation_id from changed_conversations
-        )
-    {%- endif %}
+    {{ only_changed_conversations('conversations.conversation_id') }}
 
 ),
 
@@ -96,11 +57,7 @@ threads as (
     from {{ ref('stg_helpscout__threads') }} as threads
     inner join {{ ref('stg_helpscout__conversations') }} as parents
         on threads.conversation_id = parents.conversation_id
-    {%- if is_incremental() %}
-        where threads.conversation_id in (
-            select changed_conversations.conversation_id from changed_conversations
-        )
-    {%- endif %}
+    {{ only_changed_conversations('threads.conversation_id') }}
 
 ),
 
@@ -108,23 +65,15 @@ conversation_tags as (
 
     select conversation_tags.conversation_id
     from {{ ref('stg_helpscout__conversation_tags') }} as conversation_tags
-    {%- if is_incremental() %}
-        where conversation_tags.conversation_id in (
-            select changed_conversations.conversation_id from changed_conversations
-        )
-    {%- endif %}
+    {{ only_changed_conversations('conversation_tags.conversation_id') }}
 
 ),
 
-tombstones as (
+removals as (
 
-    select tombstones.*
-    from {{ ref('stg_helpscout__conversation_tombstones') }} as tombstones
-    {%- if is_incremental() %}
-        where tombstones.conversation_id in (
-            select changed_conversations.conversation_id from changed_conversations
-        )
-    {%- endif %}
+    select removals.*
+    from {{ ref('int_helpscout__conversation_removals') }} as removals
+    {{ only_changed_conversations('removals.conversation_id') }}
 
 ),
 
@@ -166,23 +115,16 @@ joined as (
             when not coalesce(conversations.created_by_type = 'user', false)
                 then thread_counts.first_user_reply_at
         end as first_response_at,
-        -- gone: the latest tombstone is later than the latest copy
-        case
-            when tombstones.detected_at > conversations.extracted_at
-                then tombstones.removal_reason
-        end as removal_reason,
-        case
-            when tombstones.detected_at > conversations.extracted_at
-                then tombstones.merged_into_conversation_id
-        end as merged_into_conversation_id,
-        greatest(conversations.lake_loaded_at, tombstones.lake_loaded_at) as source_loaded_at
+        removals.removal_reason,
+        removals.merged_into_conversation_id,
+        greatest(conversations.lake_loaded_at, removals.tombstone_loaded_at) as source_loaded_at
     from conversations
     left join thread_counts
         on conversations.conversation_id = thread_counts.conversation_id
     left join tag_counts
         on conversations.conversation_id = tag_counts.conversation_id
-    left join tombstones
-        on conversations.conversation_id = tombstones.conversation_id
+    left join removals
+        on conversations.conversation_id = removals.conversation_id
 
 ),
 

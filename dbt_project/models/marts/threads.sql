@@ -14,10 +14,8 @@
 {{
     config(
         materialized='incremental',
-        incremental_strategy='replace_by_key',
         unique_key='thread_id',
         present_column='conversation_id',
-        on_schema_change='fail',
         post_hook='{{ refresh_statistics() }}',
         indexes=[
             {'columns': ['thread_id'], 'unique': true},

@@ -14,10 +14,8 @@
 {{
     config(
         materialized='incremental',
-        incremental_strategy='replace_by_key',
         unique_key='date_day',
         present_column='mailbox_id',
-        on_schema_change='fail',
         indexes=[
             {'columns': ['mailbox_id', 'date_day'], 'unique': true},
             {'columns': ['date_day']},

@@ -118,7 +118,7 @@ final as (
         spine.tag_id,
         spine.week_start,
         spine.tag_name,
-        {{ kpi_period_end('spine.week_start', '1 week') }} as week_end_at,
+        {{ kpi_period_end('spine.week_start', '1 week') }} as period_end_at,
         coalesce(received.conversations_received, 0) as conversations_received,
         coalesce(closed.conversations_closed, 0) as conversations_closed,
         closed.resolution_minutes_median,

@@ -20,27 +20,27 @@ account_weeks as (
 
     select
         week_start,
-        min(period_end_at) as week_end_at,
-        sum(conversations_received) as conversations_created,
+        min(period_end_at) as period_end_at,
+        sum(conversations_received) as conversations_received,
         sum(conversations_closed) as conversations_closed,
-        sum(conversations_open_at_period_end) as conversations_open_at_week_end,
+        sum(conversations_open_at_period_end) as conversations_open_at_period_end,
         sum(replies_sent) as replies_sent
     from mailbox_weekly
     group by week_start
 
 ),
 
-created_by_weekday as (
+received_by_weekday as (
 
     select
         date_trunc('week', created_at_local)::date as week_start,
-        count(*) filter (where extract(isodow from created_at_local) = 1) as created_monday,
-        count(*) filter (where extract(isodow from created_at_local) = 2) as created_tuesday,
-        count(*) filter (where extract(isodow from created_at_local) = 3) as created_wednesday,
-        count(*) filter (where extract(isodow from created_at_local) = 4) as created_thursday,
-        count(*) filter (where extract(isodow from created_at_local) = 5) as created_friday,
-        count(*) filter (where extract(isodow from created_at_local) = 6) as created_saturday,
-        count(*) filter (where extract(isodow from created_at_local) = 7) as created_sunday
+        count(*) filter (where extract(isodow from created_at_local) = 1) as received_monday,
+        count(*) filter (where extract(isodow from created_at_local) = 2) as received_tuesday,
+        count(*) filter (where extract(isodow from created_at_local) = 3) as received_wednesday,
+        count(*) filter (where extract(isodow from created_at_local) = 4) as received_thursday,
+        count(*) filter (where extract(isodow from created_at_local) = 5) as received_friday,
+        count(*) filter (where extract(isodow from created_at_local) = 6) as received_saturday,
+        count(*) filter (where extract(isodow from created_at_local) = 7) as received_sunday
     from kpi_conversations
     group by week_start
 
@@ -72,30 +72,30 @@ final as (
 
     select
         account_weeks.week_start,
-        account_weeks.week_end_at,
+        account_weeks.period_end_at,
         {{ kpi_timezone_literal() }}::text as reporting_timezone,
-        sum(account_weeks.conversations_created) over (
+        sum(account_weeks.conversations_received) over (
             order by account_weeks.week_start
             rows between unbounded preceding and current row
         ) as conversations_total,
-        account_weeks.conversations_created,
-        round(account_weeks.conversations_created / 7.0, 2) as conversations_created_per_day,
-        coalesce(created_by_weekday.created_monday, 0) as created_monday,
-        coalesce(created_by_weekday.created_tuesday, 0) as created_tuesday,
-        coalesce(created_by_weekday.created_wednesday, 0) as created_wednesday,
-        coalesce(created_by_weekday.created_thursday, 0) as created_thursday,
-        coalesce(created_by_weekday.created_friday, 0) as created_friday,
-        coalesce(created_by_weekday.created_saturday, 0) as created_saturday,
-        coalesce(created_by_weekday.created_sunday, 0) as created_sunday,
+        account_weeks.conversations_received,
+        round(account_weeks.conversations_received / 7.0, 2) as conversations_received_per_day,
+        coalesce(received_by_weekday.received_monday, 0) as received_monday,
+        coalesce(received_by_weekday.received_tuesday, 0) as received_tuesday,
+        coalesce(received_by_weekday.received_wednesday, 0) as received_wednesday,
+        coalesce(received_by_weekday.received_thursday, 0) as received_thursday,
+        coalesce(received_by_weekday.received_friday, 0) as received_friday,
+        coalesce(received_by_weekday.received_saturday, 0) as received_saturday,
+        coalesce(received_by_weekday.received_sunday, 0) as received_sunday,
         account_weeks.conversations_closed,
-        account_weeks.conversations_open_at_week_end,
+        account_weeks.conversations_open_at_period_end,
         account_weeks.replies_sent,
         first_responses.first_response_minutes_median,
         closed.resolution_minutes_median
 
     from account_weeks
-    left join created_by_weekday
-        on account_weeks.week_start = created_by_weekday.week_start
+    left join received_by_weekday
+        on account_weeks.week_start = received_by_weekday.week_start
     left join closed
         on account_weeks.week_start = closed.week_start
     left join first_responses

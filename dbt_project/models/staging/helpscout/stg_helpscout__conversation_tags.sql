@@ -12,12 +12,8 @@
     conversation whose copy changed gets all its rows replaced. -#}
 {{
     config(
-        materialized='incremental',
-        incremental_strategy='replace_by_key',
         unique_key='conversation_id',
         present_column='tag_id',
-        on_schema_change='fail',
-        post_hook='{{ refresh_statistics() }}',
         indexes=[
             {'columns': ['conversation_id', 'tag_id'], 'unique': true},
             {'columns': ['lake_loaded_at']},

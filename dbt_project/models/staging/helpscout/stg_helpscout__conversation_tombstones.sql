@@ -4,12 +4,9 @@
     extracted after the tombstone wins (see the conversations mart). -#}
 {{
     config(
-        materialized='incremental',
-        incremental_strategy='replace_by_key',
         unique_key='conversation_id',
         present_column='conversation_id',
-        on_schema_change='fail',
-        post_hook='{{ refresh_statistics(every_run=true) }}',
+        refresh_statistics_every_run=true,
         indexes=[
             {'columns': ['conversation_id'], 'unique': true},
             {'columns': ['lake_loaded_at']},

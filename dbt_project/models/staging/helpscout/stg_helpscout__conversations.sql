@@ -3,12 +3,9 @@
     (normalised) jsonb array here and are exploded by stg_helpscout__conversation_tags. -#}
 {{
     config(
-        materialized='incremental',
-        incremental_strategy='replace_by_key',
         unique_key='conversation_id',
         present_column='conversation_id',
-        on_schema_change='fail',
-        post_hook='{{ refresh_statistics(every_run=true) }}',
+        refresh_statistics_every_run=true,
         indexes=[
             {'columns': ['conversation_id'], 'unique': true},
             {'columns': ['lake_loaded_at']},

@@ -1,12 +1,8 @@
 {#- The latest copy of each mailbox from the mailboxes listing, flattened. -#}
 {{
     config(
-        materialized='incremental',
-        incremental_strategy='replace_by_key',
         unique_key='mailbox_id',
         present_column='mailbox_id',
-        on_schema_change='fail',
-        post_hook='{{ refresh_statistics() }}',
         indexes=[{'columns': ['mailbox_id'], 'unique': true}],
     )
 }}

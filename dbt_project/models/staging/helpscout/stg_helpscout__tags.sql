@@ -2,12 +2,8 @@
     later listing no longer returned stay here (see int_helpscout__listed_tags). -#}
 {{
     config(
-        materialized='incremental',
-        incremental_strategy='replace_by_key',
         unique_key='tag_id',
         present_column='tag_id',
-        on_schema_change='fail',
-        post_hook='{{ refresh_statistics() }}',
         indexes=[{'columns': ['tag_id'], 'unique': true}],
     )
 }}

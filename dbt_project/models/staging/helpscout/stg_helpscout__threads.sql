@@ -11,12 +11,8 @@
     others. -#}
 {{
     config(
-        materialized='incremental',
-        incremental_strategy='replace_by_key',
         unique_key='conversation_id',
         present_column='thread_id',
-        on_schema_change='fail',
-        post_hook='{{ refresh_statistics() }}',
         indexes=[
             {'columns': ['conversation_id', 'thread_id'], 'unique': true},
             {'columns': ['thread_id']},

@@ -1,12 +1,8 @@
 {#- The latest copy of each user from the users listing, flattened. -#}
 {{
     config(
-        materialized='incremental',
-        incremental_strategy='replace_by_key',
         unique_key='user_id',
         present_column='user_id',
-        on_schema_change='fail',
-        post_hook='{{ refresh_statistics() }}',
         indexes=[{'columns': ['user_id'], 'unique': true}],
     )
 }}

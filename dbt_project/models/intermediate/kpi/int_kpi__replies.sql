@@ -1,5 +1,3 @@
-{{ config(materialized='table', schema=var('staging_schema', 'helpscout_staging')) }}
-
 {#- User replies (the contract's is_user_reply) on the conversations the KPI marts
     count, attributed to the conversation's current mailbox. -#}
 

@@ -1,5 +1,3 @@
-{{ config(materialized='table', schema=var('staging_schema', 'helpscout_staging')) }}
-
 {#- The one place that decides which conversations the KPI marts count, and the
     one place that turns their UTC timestamps into reporting-zone wall time. -#}
 
@@ -20,7 +18,11 @@ counted as (
     where
         is_spam is not true
         and is_deleted is not true
+        -- without a creation time or a mailbox (never from the API; only from a
+        -- value staging could not read) a conversation has no period or no
+        -- mailbox to count in, and weekly_summary must stay the sum of mailbox_weekly
         and created_at is not null
+        and mailbox_id is not null
         {%- if not kpi_var_is_true('kpi_include_internal') %}
             and is_internal is not true
         {%- endif %}

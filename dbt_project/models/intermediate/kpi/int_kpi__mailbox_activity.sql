@@ -1,5 +1,3 @@
-{{ config(materialized='table', schema=var('staging_schema', 'helpscout_staging')) }}
-
 {#- When each mailbox, and the account, first and last saw activity: the bounds
     of the zero-filled period spines (see the kpi_*_spine macros). Activity is a
     conversation created, a conversation closed, or a user reply, among the
