@@ -105,8 +105,9 @@ def _week_is_complete(cur, schema: str) -> sql.Composable:
         return sql.SQL("is_complete")
     cur.execute("select to_regclass(format('%%I.kpi_settings', %s::text))", (schema,))
     if cur.fetchone()[0] is not None:
+        # no watermark: a lake the loader's log does not describe; the clock decides
         return sql.SQL("period_end_at <= coalesce((select data_watermark_at from {}.kpi_settings),"
-                       " '-infinity')").format(sql.Identifier(schema))
+                       " now())").format(sql.Identifier(schema))
     return sql.SQL("period_end_at <= now()")
 
 
