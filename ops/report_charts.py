@@ -67,7 +67,7 @@ def first_response_medians(weeks: Sequence[date],
             continue
         xs, ys = zip(*points, strict=True)
         axes.plot(xs, ys, marker="o", markersize=3, label=label,
-                  linewidth=2.4 if index == 0 else 1.2, color=RECEIVED if index == 0 else None)
+                  linewidth=2.4 if index == 0 else 1.2, color="#222222" if index == 0 else None)
     axes.set_xticks(positions, _week_labels(weeks), fontsize=8)
     axes.set_ylabel("median first response (h)")
     axes.set_ylim(bottom=0)
