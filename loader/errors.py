@@ -20,7 +20,7 @@ Exit codes (also in the CLI's ``--help`` epilog):
 8   malformed API response: invalid JSON after retries, missing key, wrong shape
 9   the API kept failing: 5xx or 429 after the bounded retries, or an unexpected status
 10  the marts are not built yet (``hs-ops report`` before ``make build``)
-11  a delivery failed after the bounded retries (``hs-ops alerts``, ``report --email``)
+12  a delivery failed after the bounded retries (``hs-ops alerts``, ``report --email``)
 130 interrupted (Ctrl-C)
 ==  =====================================================================
 """
@@ -38,7 +38,7 @@ EXIT_UNKNOWN_STREAM = 7
 EXIT_MALFORMED = 8
 EXIT_API_FAILED = 9
 EXIT_NOT_BUILT = 10
-EXIT_DELIVERY = 11
+EXIT_DELIVERY = 12
 EXIT_INTERRUPTED = 130
 
 EXIT_CODES: dict[int, str] = {
