@@ -15,7 +15,7 @@ REPORT_DIR ?= .build/reports
 
 .DEFAULT_GOAL := help
 .PHONY: help demo run load build docs docs-generate test lint bench report alerts chromium \
-        db-start db-stop db-shell sandbox clean
+        db-start db-stop db-shell sandbox erase clean
 
 help: ## List the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-12s %s\n", $$1, $$2}'
@@ -81,6 +81,11 @@ db-stop: $(STAMP) ## Stop the embedded PostgreSQL
 
 db-shell: $(STAMP) ## psql on the configured database
 	$(OPS) db shell
+
+erase: $(STAMP) ## Right to erasure: EMAIL=address (or CUSTOMER_ID=n); rewrites the lake, rebuilds
+	@if [ -n "$(EMAIL)" ]; then $(OPS) erase --email "$(EMAIL)"; \
+	elif [ -n "$(CUSTOMER_ID)" ]; then $(OPS) erase --customer-id "$(CUSTOMER_ID)"; \
+	else echo "error: give EMAIL=address or CUSTOMER_ID=n" >&2; exit 2; fi
 
 sandbox: $(STAMP) ## Serve a sandbox Help Scout API in the foreground
 	$(PY) -m sandbox serve --size $(SIZE) --seed $(SEED)

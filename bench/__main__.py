@@ -18,6 +18,7 @@ from pathlib import Path
 from bench.config import BenchConfig, ConfigError
 from bench.measure import stopwatch
 from bench.report import LATEST, BenchResult, load_average, markdown, table, write_results
+from loader.errors import first_line
 
 #: name -> module, in running order (the longest last: it gets what time is left).
 #: Each module has ``run(config) -> BenchResult`` and ``estimate_seconds(config)``.
@@ -46,8 +47,7 @@ def run_one(name: str, config: BenchConfig) -> BenchResult:
             raise
         except Exception as exc:  # one benchmark failing must not lose the others
             traceback.print_exc()
-            first = str(exc).strip().splitlines()[0] if str(exc).strip() else ""
-            result = BenchResult(name, error=f"{type(exc).__name__}: {first}")
+            result = BenchResult(name, error=f"{type(exc).__name__}: {first_line(exc, '')}")
     result.seconds = elapsed()
     result.scale = config.scale
     result.load_average = {"start": load_at_start, "end": load_average()}

@@ -29,8 +29,9 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
-from bench.payloads import EARLIER_STATUS, DayText, Template, copy_escape
+from bench.payloads import EARLIER_STATUS, DayText, Template
 from loader.connection import Database
+from loader.lake import copy_escape
 from loader.schema import DEFAULT_RAW_SCHEMA, migrate
 
 #: Replicated conversations get ids from here on, far from the sandbox's own.

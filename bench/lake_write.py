@@ -28,12 +28,11 @@ from typing import Any
 from bench.bulkfill import ID_BASE
 from bench.config import BenchConfig, TimeBudget
 from bench.measure import Samples, ratio, stopwatch
-from bench.payloads import copy_escape
 from bench.pg import throwaway_database
 from bench.report import BenchResult, Figure
 from bench.source import payload_source
 from loader.connection import Database
-from loader.lake import write_rows
+from loader.lake import copy_escape, write_rows
 from loader.schema import DEFAULT_RAW_SCHEMA, migrate
 
 TABLE = f"{DEFAULT_RAW_SCHEMA}.conversations"

@@ -19,17 +19,14 @@ from dataclasses import dataclass
 from datetime import date, datetime, timedelta, timezone
 from typing import Any
 
+from loader.lake import copy_escape
+
 _ISO_SECOND = re.compile(r"^(\d{4}-\d{2}-\d{2})(T\d{2}:\d{2}:\d{2}(?:\.\d+)?Z)$")
 _SLOT = re.compile(r'"@@V(\d+)@@"|@@I(\d+)@@')
 _EPOCH = date(1970, 1, 1)
 
 #: Statuses an older copy of a conversation is given, so versions really differ.
 EARLIER_STATUS = {"closed": "active", "active": "pending", "pending": "active", "spam": "active"}
-
-
-def copy_escape(text: str) -> str:
-    """Escape text for COPY's text format (json.dumps never emits raw tabs/newlines)."""
-    return text.replace("\\", "\\\\")
 
 
 @dataclass(frozen=True)

@@ -1,6 +1,6 @@
 """``hs-load``: load a Help Scout account into the PostgreSQL lake.
 
-    hs-load run [--since DATE] [--until DATE] [--streams conversations,tags,mailboxes,users]
+    hs-load run [--since DATE] [--until DATE] [--streams tags,mailboxes,folders,users,conversations]
                 [--window 30d] [--overlap 15m] [--lag 5m] [--concurrency 4]
     hs-load reconcile [--if-due] [--every 24h]
     hs-load status
@@ -21,7 +21,6 @@ from typing import Any, NoReturn
 from urllib.parse import urlparse
 
 from loader.config import (
-    STREAMS,
     RunSettings,
     api_settings_from,
     iso,
@@ -34,16 +33,18 @@ from loader.connection import Database
 from loader.errors import (
     EXIT_CODES,
     EXIT_INTERNAL,
-    EXIT_INTERRUPTED,
     EXIT_USAGE,
     LoaderError,
     UsageError,
     scrub,
 )
+from loader.observe import Observer
 from loader.runner import RunReport, load, open_database, reconcile
 from loader.schema import migrate
+from loader.signals import as_error, stop_signals
 from loader.status import render
-from loader.work import CrashHook, connect
+from loader.streams import DEFAULT_STREAMS, STREAMS
+from loader.work import connect
 
 ENVIRONMENT = """\
 environment:
@@ -110,16 +111,21 @@ def build_parser() -> argparse.ArgumentParser:
                         help="HTTP timeout (default 60)")
     common.add_argument("-v", "--verbose", action="count", default=0,
                         help="log retries and windows (-vv: debug)")
+    locking = argparse.ArgumentParser(add_help=False)
+    locking.add_argument("--wait", action="store_true",
+                         help="if another run or reconcile holds the lake, wait for it "
+                              "(default: exit 11 at once)")
     sub = parser.add_subparsers(dest="command", required=True, parser_class=_Parser)
 
-    run = sub.add_parser("run", parents=[common], help="extract into the lake",
+    run = sub.add_parser("run", parents=[common, locking], help="extract into the lake",
                          description="Load the listings, then conversations modified since "
                                      "the watermark (or --since) up to now - lag.")
     run.add_argument("--since", help="first modifiedAt to read (date or ISO datetime, UTC); "
                                      "default: the watermark, or 2011-01-01 on a first run")
     run.add_argument("--until", help="stop before this moment (exclusive); default now - lag")
-    run.add_argument("--streams", default=",".join(STREAMS),
-                     help=f"comma list of {', '.join(STREAMS)} (default all)")
+    run.add_argument("--streams", default=",".join(DEFAULT_STREAMS),
+                     help="comma list of " + "; ".join(f"{s.name} ({s.description})"
+                                                        for s in STREAMS) + " (default all)")
     run.add_argument("--window", type=_duration, default=parse_duration("30d"),
                      help="largest modifiedAt window; windows shrink to ~--window-target "
                           "conversations (default 30d)")
@@ -132,7 +138,8 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument("--concurrency", type=_positive, default=4,
                      help="windows in flight at once (default 4)")
 
-    rec = sub.add_parser("reconcile", parents=[common], help="tombstone deleted/merged ones",
+    rec = sub.add_parser("reconcile", parents=[common, locking],
+                         help="tombstone deleted/merged ones",
                          description="List the ids the account still has and tombstone the "
                                      "known conversations that are gone.")
     rec.add_argument("--if-due", action="store_true",
@@ -150,7 +157,8 @@ def _api(args: argparse.Namespace, env: dict[str, str]):
                              timeout=args.timeout)
 
 
-def _run(args: argparse.Namespace, env: dict[str, str], database: Database | None) -> RunReport:
+def _run(args: argparse.Namespace, env: dict[str, str], database: Database | None,
+         observers: Sequence[Observer]) -> RunReport:
     streams = parse_streams(args.streams)
     since = parse_datetime(args.since, "--since") if args.since else None
     until = parse_datetime(args.until, "--until") if args.until else None
@@ -167,16 +175,17 @@ def _run(args: argparse.Namespace, env: dict[str, str], database: Database | Non
     }
     return load(api, settings, database=database, schema=raw_schema_from(env),
                 arguments=arguments,
-                progress=sys.stderr, crash=CrashHook.from_env(env))
+                progress=sys.stderr, observers=observers, wait=args.wait)
 
 
-def _reconcile(args: argparse.Namespace, env: dict[str, str],
-               database: Database | None) -> RunReport:
+def _reconcile(args: argparse.Namespace, env: dict[str, str], database: Database | None,
+               observers: Sequence[Observer]) -> RunReport:
     api = _api(args, env)
     arguments = {"if_due": args.if_due, "every": args.every.total_seconds(),
                  "token_url": api.token_url}
     return reconcile(api, database=database, schema=raw_schema_from(env), if_due=args.if_due,
-                     every=args.every, arguments=arguments)
+                     every=args.every, arguments=arguments, observers=observers,
+                     wait=args.wait)
 
 
 def _status(env: dict[str, str], database: Database | None) -> str:
@@ -198,10 +207,12 @@ def _configure_logging(verbosity: int) -> None:
     logging.getLogger("httpcore").setLevel(logging.WARNING)
 
 
-def main(argv: Sequence[str] | None = None, *, database: Database | None = None) -> int:
+def main(argv: Sequence[str] | None = None, *, database: Database | None = None,
+         observers: Sequence[Observer] = ()) -> int:
     """Entry point of ``hs-load``; returns the exit code (see :mod:`loader.errors`).
 
     ``database`` is the lake to load; by default the environment names it.
+    ``observers`` are told how the run advances (:mod:`loader.observe`).
     """
     try:
         args = build_parser().parse_args(argv)
@@ -212,19 +223,28 @@ def main(argv: Sequence[str] | None = None, *, database: Database | None = None)
     secrets = [env.get("HELPSCOUT_APP_SECRET"), env.get("PGPASSWORD"),
                urlparse(env.get("HELPSCOUT_DATABASE_URL", "")).password]
     try:
+        with stop_signals():  # SIGTERM as Ctrl-C from here on, even before a run starts
+            return _command(args, env, database, observers, secrets)
+    except KeyboardInterrupt as exc:  # before the run row existed (after: in the report)
+        error = as_error(exc)
+        print(f"error: {error}", file=sys.stderr)
+        return error.exit_code
+
+
+def _command(args: argparse.Namespace, env: dict[str, str], database: Database | None,
+             observers: Sequence[Observer], secrets: list[str | None]) -> int:
+    try:
         if args.command == "status":
+            _api(args, env)  # its options are checked like everywhere, though unused
             print(_status(env, database))
             return 0
         if args.command == "run":
-            report = _run(args, env, database)
+            report = _run(args, env, database, observers)
         else:
-            report = _reconcile(args, env, database)
+            report = _reconcile(args, env, database, observers)
     except LoaderError as exc:
         print(f"error: {scrub(str(exc), secrets)}", file=sys.stderr)
         return exc.exit_code
-    except KeyboardInterrupt:
-        print("error: interrupted; completed windows are kept, rerun to resume", file=sys.stderr)
-        return EXIT_INTERRUPTED
     except Exception as exc:  # a bug: still one line, the traceback only with -v
         logging.getLogger(__name__).debug("internal error", exc_info=True)
         text = " ".join(str(exc).split())

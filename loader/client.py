@@ -34,6 +34,7 @@ from loader.errors import (
     CredentialsError,
     LoaderError,
     MalformedResponse,
+    first_line,
 )
 from loader.ratelimit import Pacer, retry_after_seconds
 from loader.stats import Counters
@@ -230,5 +231,5 @@ class HelpScoutClient:
 
 def _transport_reason(exc: httpx.TransportError) -> str:
     kind = type(exc).__name__
-    detail = str(exc).strip().splitlines()[0] if str(exc).strip() else ""
+    detail = first_line(exc, "")
     return f"{kind}: {detail}" if detail else kind

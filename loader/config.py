@@ -6,6 +6,7 @@ aware UTC datetimes, ``timedelta`` durations and known stream names.
 
 from __future__ import annotations
 
+import math
 import os
 import re
 from collections.abc import Mapping
@@ -16,14 +17,13 @@ import pendulum
 
 from loader.errors import BadDates, CredentialsError, UnknownStream, UsageError
 from loader.schema import DEFAULT_RAW_SCHEMA
+from loader.streams import DEFAULT_STREAMS, select
 
 DEFAULT_API_URL = "https://api.helpscout.net/v2"
 
 # Help Scout was founded in 2011: no account holds a conversation modified earlier,
 # and adaptive windows make the empty early years cost a couple of requests each.
 DEFAULT_SINCE = datetime(2011, 1, 1, tzinfo=timezone.utc)
-
-STREAMS = ("conversations", "tags", "mailboxes", "users")
 
 _DURATION_PART = re.compile(r"(\d+(?:\.\d+)?)([wdhms])")
 _DURATION_UNITS = {"w": 604800, "d": 86400, "h": 3600, "m": 60, "s": 1}
@@ -55,15 +55,25 @@ def parse_datetime(text: str, flag: str) -> datetime:
 
 
 def parse_streams(text: str) -> tuple[str, ...]:
+    """Stream names from a comma list, each known (see :mod:`loader.streams`)."""
     names = tuple(dict.fromkeys(part.strip() for part in text.split(",") if part.strip()))
     if not names:
-        raise UnknownStream("--streams is empty; choose from " + ", ".join(STREAMS))
-    unknown = [name for name in names if name not in STREAMS]
-    if unknown:
-        raise UnknownStream(
-            f"unknown stream {unknown[0]!r}; choose from " + ", ".join(STREAMS)
-        )
+        raise UnknownStream("--streams is empty; choose from " + ", ".join(DEFAULT_STREAMS))
+    select(names)  # raises for an unknown name
     return names
+
+
+def check_range(flag: str, value: float, low: float, high: float, *,
+                low_open: bool = False, unit: str = "") -> None:
+    """A usage error unless ``low <= value <= high`` (``low < value`` if ``low_open``).
+
+    The one home of every numeric option's valid range: the CLI and Python callers
+    (``ApiSettings``, ``RunSettings``) are checked alike.
+    """
+    below = value <= low if low_open else value < low
+    if math.isnan(value) or below or value > high:
+        bound = f"more than {low:g}" if low_open else f"at least {low:g}"
+        raise UsageError(f"{flag} must be {bound} and at most {high:g}{unit}, got {value:g}{unit}")
 
 
 @dataclass(frozen=True)
@@ -79,6 +89,13 @@ class ApiSettings:
     backoff: float = 1.0
     rate_target: float = 0.98
 
+    def __post_init__(self) -> None:
+        # A zero timeout fails every request after the retries: a usage error.
+        check_range("--timeout", self.timeout, 0, 3600, low_open=True, unit="s")
+        check_range("--retries", self.retries, 0, 100)
+        check_range("--retry-backoff", self.backoff, 0, 600, unit="s")
+        check_range("rate target", self.rate_target, 0, 1, low_open=True)
+
     def require_credentials(self) -> None:
         missing = [name for name, value in (("HELPSCOUT_APP_ID", self.app_id),
                                             ("HELPSCOUT_APP_SECRET", self.app_secret))
@@ -93,7 +110,7 @@ class ApiSettings:
 class RunSettings:
     """What ``hs-load run`` extracts."""
 
-    streams: tuple[str, ...] = STREAMS
+    streams: tuple[str, ...] = DEFAULT_STREAMS
     since: datetime | None = None
     until: datetime | None = None
     window: timedelta = timedelta(days=30)
@@ -110,8 +127,11 @@ class RunSettings:
             raise BadDates(f"--until {iso(self.until)} is before --since {iso(self.since)}")
         if self.window < timedelta(seconds=1):
             raise UsageError("--window must be at least 1s")
-        if self.concurrency < 1:
-            raise UsageError("--concurrency must be at least 1")
+        check_range("--window-target", self.window_target, 1, 1_000_000)
+        check_range("--concurrency", self.concurrency, 1, 64)
+        check_range("--overlap", self.overlap.total_seconds(), 0, 366 * 86400, unit="s")
+        check_range("--lag", self.lag.total_seconds(), 0, 366 * 86400, unit="s")
+        check_range("max rescans", self.max_rescans, 0, 100)
 
 
 def api_settings_from(env: Mapping[str, str] | None = None, *, api_url: str | None = None,

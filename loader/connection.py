@@ -16,6 +16,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 from urllib.parse import unquote, urlparse
 
+from loader.errors import first_line
+
 
 class DatabaseError(RuntimeError):
     """The configured database cannot be reached or started (one-line message)."""
@@ -60,8 +62,8 @@ class Database:
         try:
             return psycopg2.connect(**{**self.connect_kwargs(), **overrides})
         except psycopg2.OperationalError as exc:
-            first_line = str(exc).strip().splitlines()[0] if str(exc).strip() else "unknown"
-            raise DatabaseError(f"cannot connect to {self.describe()}: {first_line}") from None
+            raise DatabaseError(f"cannot connect to {self.describe()}: "
+                                f"{first_line(exc, 'unknown')}") from None
 
     def libpq_env(self) -> dict[str, str]:
         """``PG*`` variables for child processes (dbt, psql) to reach this database."""

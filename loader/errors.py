@@ -20,8 +20,10 @@ Exit codes (also in the CLI's ``--help`` epilog):
 8   malformed API response: invalid JSON after retries, missing key, wrong shape
 9   the API kept failing: 5xx or 429 after the bounded retries, or an unexpected status
 10  the marts are not built yet (``hs-ops report`` before ``make build``)
+11  another run or reconcile holds the lake (without ``--wait``)
 12  a delivery failed after the bounded retries (``hs-ops alerts``, ``report --email``)
-130 interrupted (Ctrl-C)
+130 interrupted (Ctrl-C, SIGINT)
+143 terminated (SIGTERM: systemd, Airflow, container stops)
 ==  =====================================================================
 """
 
@@ -38,8 +40,10 @@ EXIT_UNKNOWN_STREAM = 7
 EXIT_MALFORMED = 8
 EXIT_API_FAILED = 9
 EXIT_NOT_BUILT = 10
+EXIT_LAKE_BUSY = 11
 EXIT_DELIVERY = 12
 EXIT_INTERRUPTED = 130
+EXIT_TERMINATED = 143
 
 EXIT_CODES: dict[int, str] = {
     EXIT_OK: "success",
@@ -53,8 +57,10 @@ EXIT_CODES: dict[int, str] = {
     EXIT_MALFORMED: "malformed API response",
     EXIT_API_FAILED: "API kept failing after retries",
     EXIT_NOT_BUILT: "the marts are not built yet",
+    EXIT_LAKE_BUSY: "another run or reconcile holds the lake",
     EXIT_DELIVERY: "a webhook or e-mail delivery failed after retries",
-    EXIT_INTERRUPTED: "interrupted",
+    EXIT_INTERRUPTED: "interrupted (SIGINT)",
+    EXIT_TERMINATED: "terminated (SIGTERM)",
 }
 
 
@@ -103,6 +109,34 @@ class MalformedResponse(LoaderError):
 
 class ApiFailed(LoaderError):
     exit_code = EXIT_API_FAILED
+
+
+class LakeBusy(LoaderError):
+    exit_code = EXIT_LAKE_BUSY
+
+
+class Interrupted(LoaderError):
+    """The run was stopped by SIGINT (Ctrl-C); recorded as ``interrupted``."""
+
+    exit_code = EXIT_INTERRUPTED
+
+
+class Terminated(Interrupted):
+    """The run was stopped by SIGTERM; recorded as ``interrupted``."""
+
+    exit_code = EXIT_TERMINATED
+
+
+def first_line(value: object, default: str | None = None) -> str:
+    """The first line of ``str(value)``, whitespace collapsed: how every message quotes
+    an exception (database and HTTP libraries write several lines).
+
+    Empty text gives ``default``, or the value's type name when there is none.
+    """
+    text = str(value).strip()
+    if not text:
+        return type(value).__name__ if default is None else default
+    return " ".join(text.splitlines()[0].split())
 
 
 def scrub(text: str, secrets: list[str | None]) -> str:

@@ -1,37 +1,43 @@
-"""The streams: conversations in ``modifiedAt`` windows, tags/mailboxes/users listings.
+"""The readers, one per kind of stream (see :mod:`loader.streams`).
 
-Conversations: each window is listed twice, ``status=all`` and ``status=spam``
-(whether ``all`` includes spam is unconfirmed; a duplicate costs nothing, a lost
-spam conversation would), sorted by ``modifiedAt`` ascending, threads embedded.
-A conversation whose embedded thread list is shorter than its ``threads`` count
-gets the full list from ``/conversations/{id}/threads`` (every page), stored under
-``_embedded.threads``: the one change made to a payload before it is stored.
+Windowed streams (conversations): each ``modifiedAt`` window is listed once per
+status of the stream (``all`` and ``spam``), sorted by ``modifiedAt`` ascending,
+threads embedded. A conversation whose embedded thread list may be incomplete
+(shorter than its ``threads`` count, or a full page of 50, since the count may
+leave line items out) gets the full list from ``/conversations/{id}/threads``
+(every page), stored under ``_embedded.threads``: the one change made to a payload
+before it is stored.
 
 Windows run on ``concurrency`` worker threads, each with its own database
 connection, all sharing the client (one token, one pacer). After a failed window
 no new window starts; windows already in flight finish; the watermark stays at the
 end of the contiguous completed prefix.
+
+Listings: every page of one path as one unit; per-parent listings: every parent's
+listing (folders of each mailbox) as one unit.
 """
 
 from __future__ import annotations
 
 import logging
 import threading
-from dataclasses import dataclass
+import time
+from dataclasses import dataclass, field
 from typing import Any
 
 from loader.client import HelpScoutClient
 from loader.errors import ApiFailed, ApiUnreachable, CredentialsError, DatabaseUnavailable
 from loader.lake import LakeRow, copy_rows
+from loader.observe import Observers
 from loader.pages import Page, Tally, entity_id, scan_listing
-from loader.progress import Progress
+from loader.streams import CONVERSATIONS, Kind, Stream
 from loader.windows import Window, WindowPlanner
 from loader.work import Extraction, Retreat
 
 log = logging.getLogger(__name__)
 
-CONVERSATION_STATUSES = ("all", "spam")
-LISTINGS = ("tags", "mailboxes", "users")
+# ``embed=threads`` returns the first page of the thread list: 50 threads.
+EMBEDDED_THREADS_PAGE = 50
 # Errors after which no other stream can succeed either: stop the run at once.
 FATAL = (CredentialsError, ApiUnreachable, DatabaseUnavailable)
 
@@ -46,15 +52,23 @@ class KeptShifting(Retreat):
     pass
 
 
-def conversation_params(window: Window, status: str, *, embed: bool = True) -> dict[str, str]:
+class Abandoned(Retreat):
+    """The run was interrupted: roll this window back, log nothing."""
+
+
+# How long an interrupted run waits for its workers to roll their windows back.
+STOP_GRACE_SECONDS = 10.0
+
+
+def window_params(stream: Stream, window: Window, status: str) -> dict[str, str]:
     params = {
         "query": window.query(),
         "status": status,
         "sortField": "modifiedAt",
         "sortOrder": "asc",
     }
-    if embed:
-        params["embed"] = "threads"
+    if stream.embed:
+        params["embed"] = stream.embed
     return params
 
 
@@ -80,14 +94,26 @@ def fetch_threads(client: HelpScoutClient, conversation_id: int, tally: Tally,
     return list(threads.values())
 
 
+def may_be_truncated(have: int, count: Any) -> bool:
+    """Whether an embedded thread list of ``have`` threads may lack some.
+
+    Fewer than the ``threads`` count: certainly. A full first page: perhaps, whatever
+    the count says, because the count may leave threads out (the legacy API's
+    counts exclude line items; what v2 counts is unconfirmed). Only a list shorter
+    than a page and not shorter than the count is complete.
+    """
+    if have >= EMBEDDED_THREADS_PAGE:
+        return True
+    return isinstance(count, int) and not isinstance(count, bool) and have < count
+
+
 def complete_threads(client: HelpScoutClient, conversation: dict[str, Any], tally: Tally,
                      max_rescans: int) -> bool:
-    """Replace a truncated ``_embedded.threads`` with the full list; True if fetched."""
-    count = conversation.get("threads")
+    """Replace a possibly truncated ``_embedded.threads`` with the full list; True if fetched."""
     embedded = conversation.get("_embedded")
     threads = embedded.get("threads") if isinstance(embedded, dict) else None
     have = len(threads) if isinstance(threads, list) else 0
-    if not isinstance(count, int) or isinstance(count, bool) or have >= count:
+    if not may_be_truncated(have, conversation.get("threads")):
         return False
     conversation_id = entity_id(conversation, "conversation")
     fetched = fetch_threads(client, conversation_id, tally, max_rescans)
@@ -122,17 +148,22 @@ class StreamResult:
     stream: str
     units: int = 0
     rows: int = 0
+    kind: Kind = Kind.LISTING
+    ids: list[int] = field(default_factory=list, repr=False)  # listings: the ids seen
 
 
 class ConversationWindows:
     """Loads a span of ``modifiedAt`` windows on ``concurrency`` workers."""
 
-    def __init__(self, ex: Extraction, span: Window, progress: Progress) -> None:
+    def __init__(self, ex: Extraction, span: Window, stream: Stream = CONVERSATIONS,
+                 observer: Observers | None = None) -> None:
         self.ex = ex
+        self.stream = stream
+        self.observer = observer or ex.observer  # the run's, plus this span's progress bar
         self.planner = WindowPlanner(span, ex.settings.window, ex.settings.window_target)
-        self.progress = progress
-        self.result = StreamResult("conversations")
-        self._stop = threading.Event()
+        self.result = StreamResult(stream.name, kind=stream.kind)
+        self._stop = threading.Event()     # no new window starts
+        self._abandon = threading.Event()  # interrupted: in-flight windows roll back too
         self._errors: list[BaseException] = []
         self._lock = threading.Lock()
 
@@ -146,7 +177,14 @@ class ConversationWindows:
             for worker in workers:
                 worker.join()
         except KeyboardInterrupt:
+            # Windows in flight roll back at their next page; wait for that (bounded:
+            # a worker may be sleeping out a backoff), so none commits after the run
+            # is recorded as interrupted.
             self._stop.set()
+            self._abandon.set()
+            deadline = time.monotonic() + STOP_GRACE_SECONDS
+            for worker in workers:
+                worker.join(max(deadline - time.monotonic(), 0))
             raise
         if self._errors:
             raise self._errors[0]
@@ -160,17 +198,19 @@ class ConversationWindows:
                     if window is None:
                         return
                     self._load(conn, window)
+        except Abandoned:
+            return
         except BaseException as exc:  # handed to the main thread, which raises it
             with self._lock:
                 self._errors.append(exc)
             self._stop.set()
 
     def _load(self, conn, window: Window) -> None:
-        ex = self.ex
-        request = {"path": "conversations", "statuses": list(CONVERSATION_STATUSES),
-                   "params": conversation_params(window, CONVERSATION_STATUSES[0])}
+        ex, stream = self.ex, self.stream
+        request = {"path": stream.path, "statuses": list(stream.statuses),
+                   "params": window_params(stream, window, stream.statuses[0])}
         try:
-            tally = ex.unit(conn, "conversations", lambda cur, t: self._read(cur, t, window),
+            tally = ex.unit(conn, stream.name, lambda cur, t: self._read(cur, t, window),
                             window_start=window.start, window_end=window.end, request=request)
         except SplitNeeded as split:
             ex.counters.add(splits=1)
@@ -186,17 +226,18 @@ class ConversationWindows:
         with self._lock:
             self.result.units += 1
             self.result.rows += tally.rows
-        self.progress.advance(window.seconds, tally.rows)
-        ex.crash.window_committed()
+        self.observer.window_committed(stream.name, window.start, window.end, tally.rows)
 
     def _read(self, cur, tally: Tally, window: Window) -> None:
-        ex = self.ex
-        for status in CONVERSATION_STATUSES:
-            params = conversation_params(window, status)
-            probe = status == CONVERSATION_STATUSES[0]
+        ex, stream = self.ex, self.stream
+        for status in stream.statuses:
+            params = window_params(stream, window, status)
+            probe = status == stream.statuses[0]
 
             def write(page: Page) -> None:
                 nonlocal probe
+                if self._abandon.is_set():
+                    raise Abandoned(str(window))
                 if probe:
                     probe = False
                     total = page.total if page.total is not None else len(page.items)
@@ -204,13 +245,14 @@ class ConversationWindows:
                     if self.planner.too_big(window, total):
                         raise SplitNeeded(total)
                 rows = conversation_rows(ex, page, tally)
-                tally.rows += copy_rows(cur, "conversations", rows, run_id=ex.run_id,
-                                        window_start=window.start, window_end=window.end,
-                                        schema=ex.schema)
-                ex.crash.page_written()
+                written = copy_rows(cur, stream.table, rows, run_id=ex.run_id,
+                                    window_start=window.start, window_end=window.end,
+                                    schema=ex.schema)
+                tally.rows += written
+                self.observer.page_written(stream.name, written)
 
-            what = f"conversations status={status} {window}"
-            stable = scan_listing(ex.client, "conversations", params, "conversations", write,
+            what = f"{stream.name} status={status} {window}"
+            stable = scan_listing(ex.client, stream.path, params, stream.key, write,
                                   tally=tally, max_rescans=ex.settings.max_rescans, what=what)
             if not stable:
                 if window.seconds > 1:
@@ -222,44 +264,48 @@ class ConversationWindows:
 # -- full listings -----------------------------------------------------------------------
 
 
-def load_listing(ex: Extraction, conn, stream: str) -> tuple[StreamResult, list[int]]:
-    """One full listing (every page) as one unit; returns the ids seen."""
+def load_listing(ex: Extraction, conn, stream: Stream) -> StreamResult:
+    """One full listing (every page) as one unit; the result keeps the ids seen."""
     ids: list[int] = []
 
     def work(cur, tally: Tally) -> None:
         def write(page: Page) -> None:
-            rows = [LakeRow(entity_id(item, stream), item, page.received_at)
+            rows = [LakeRow(entity_id(item, stream.path), item, page.received_at)
                     for item in page.items]
             ids.extend(row.entity_id for row in rows)
-            tally.rows += copy_rows(cur, stream, rows, run_id=ex.run_id, schema=ex.schema)
+            written = copy_rows(cur, stream.table, rows, run_id=ex.run_id, schema=ex.schema)
+            tally.rows += written
+            ex.observer.page_written(stream.name, written)
 
-        if not scan_listing(ex.client, stream, None, stream, write, tally=tally,
+        if not scan_listing(ex.client, stream.path, None, stream.key, write, tally=tally,
                             max_rescans=ex.settings.max_rescans):
-            raise ApiFailed(f"the {stream} listing kept shifting while paged; run again")
+            raise ApiFailed(f"the {stream.name} listing kept shifting while paged; run again")
 
-    tally = ex.unit(conn, stream, work, request={"path": stream})
-    return StreamResult(stream, 1, tally.rows), sorted(set(ids))
+    tally = ex.unit(conn, stream.name, work, request={"path": stream.path})
+    return StreamResult(stream.name, 1, tally.rows, stream.kind, sorted(set(ids)))
 
 
-def load_folders(ex: Extraction, conn, mailbox_ids: list[int]) -> StreamResult:
-    """Every mailbox's folders as one unit (a mailbox gone meanwhile is skipped)."""
+def load_per_parent(ex: Extraction, conn, stream: Stream, parent_ids: list[int]) -> StreamResult:
+    """Every parent's listing as one unit (a parent gone meanwhile is skipped)."""
 
     def work(cur, tally: Tally) -> None:
-        for mailbox_id in mailbox_ids:
-            path = f"mailboxes/{mailbox_id}/folders"
+        for parent_id in parent_ids:
+            path = stream.path_for(parent_id)
 
-            def write(page: Page, mailbox_id: int = mailbox_id, path: str = path) -> None:
-                rows = [LakeRow(entity_id(item, path), item, page.received_at, mailbox_id)
+            def write(page: Page, parent_id: int = parent_id, path: str = path) -> None:
+                rows = [LakeRow(entity_id(item, path), item, page.received_at, parent_id)
                         for item in page.items]
-                tally.rows += copy_rows(cur, "folders", rows, run_id=ex.run_id,
-                                        schema=ex.schema)
+                written = copy_rows(cur, stream.table, rows, run_id=ex.run_id,
+                                    schema=ex.schema)
+                tally.rows += written
+                ex.observer.page_written(stream.name, written)
 
-            stable = scan_listing(ex.client, path, None, "folders", write, tally=tally,
+            stable = scan_listing(ex.client, path, None, stream.key, write, tally=tally,
                                   max_rescans=ex.settings.max_rescans, missing_ok=True)
-            if stable is False:  # None: the mailbox went away meanwhile
+            if stable is False:  # None: the parent went away meanwhile
                 raise ApiFailed(f"{path} kept shifting while paged; run again")
 
-    tally = ex.unit(conn, "folders", work, request={"path": "mailboxes/{id}/folders",
-                                                    "mailboxes": len(mailbox_ids)})
-    return StreamResult("folders", 1, tally.rows)
-
+    tally = ex.unit(conn, stream.name, work,
+                    request={"path": stream.path.replace("{parent_id}", "{id}"),
+                             stream.parent or "parents": len(parent_ids)})
+    return StreamResult(stream.name, 1, tally.rows, stream.kind)

@@ -22,19 +22,21 @@ import uuid
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from datetime import datetime, timezone
-from typing import Any
+from typing import Any, AnyStr
 
 from psycopg2 import sql
 from psycopg2.extras import Json
 
 from loader.schema import DEFAULT_RAW_SCHEMA
+from loader.streams import for_table
 
 READ_BYTES = 256 * 1024  # what copy_expert asks the source for at a time
 REPLACEMENT = "\ufffd"
 _SURROGATE = re.compile("[\ud800-\udfff]")
 _NULL = b"\\N"
 # COPY text format: backslash first, then the characters that end fields or rows.
-_COPY_ESCAPES = ((b"\\", b"\\\\"), (b"\n", b"\\n"), (b"\r", b"\\r"), (b"\t", b"\\t"))
+_COPY_ESCAPES = (("\\", "\\\\"), ("\n", "\\n"), ("\r", "\\r"), ("\t", "\\t"))
+_COPY_ESCAPES_BYTES = tuple((raw.encode(), escaped.encode()) for raw, escaped in _COPY_ESCAPES)
 
 
 @dataclass(frozen=True)
@@ -44,7 +46,7 @@ class LakeRow:
     entity_id: int
     payload: Any
     extracted_at: datetime
-    mailbox_id: int | None = None  # folders only
+    parent_id: int | None = None  # per-parent streams: the id their listing was read under
 
 
 def _clean_text(text: str) -> str:
@@ -90,8 +92,14 @@ def encode_payload(payload: Any) -> bytes:
     return _dumps(sanitize(payload)) if b"\\u0000" in text else text
 
 
-def _copy_field(value: bytes) -> bytes:
-    for raw, escaped in _COPY_ESCAPES:
+def copy_escape(value: AnyStr) -> AnyStr:
+    """``value`` as one field of ``COPY ... FROM STDIN`` text format (bytes or str).
+
+    The one home of COPY escaping: the loader's writer, the test lake fill and the
+    bench's bulk fills all use it.
+    """
+    table: Any = _COPY_ESCAPES_BYTES if isinstance(value, bytes) else _COPY_ESCAPES
+    for raw, escaped in table:
         if raw in value:
             value = value.replace(raw, escaped)
     return value
@@ -104,20 +112,20 @@ def _timestamp(moment: datetime | None) -> bytes:
 
 
 def _copy_lines(rows: Iterable[LakeRow], run_id: bytes, window: tuple[bytes, bytes],
-                with_mailbox: bool) -> Iterator[bytes]:
+                with_parent: bool) -> Iterator[bytes]:
     moment, stamp = None, _NULL  # rows mostly share their extraction time
     for row in rows:
         if row.extracted_at is not moment:
             moment, stamp = row.extracted_at, _timestamp(row.extracted_at)
         fields = [
             str(int(row.entity_id)).encode("ascii"),
-            _copy_field(encode_payload(row.payload)),
+            copy_escape(encode_payload(row.payload)),
             stamp,
             run_id,
             *window,
         ]
-        if with_mailbox:
-            fields.append(_NULL if row.mailbox_id is None else str(row.mailbox_id).encode())
+        if with_parent:
+            fields.append(_NULL if row.parent_id is None else str(row.parent_id).encode())
         yield b"\t".join(fields) + b"\n"
 
 
@@ -150,16 +158,18 @@ def copy_rows(cursor, table: str, rows: Iterable[LakeRow], *, run_id: uuid.UUID 
               window_start: datetime | None = None, window_end: datetime | None = None,
               schema: str = DEFAULT_RAW_SCHEMA) -> int:
     """COPY ``rows`` into ``schema.table`` in the cursor's transaction; returns the count."""
-    with_mailbox = table == "folders"
+    stream = for_table(table)
+    parent_column = stream.parent_column if stream else None
     columns = ["entity_id", "payload", "extracted_at", "run_id", "window_start", "window_end"]
-    if with_mailbox:
-        columns.append("mailbox_id")
+    if parent_column:
+        columns.append(parent_column)
     statement = sql.SQL("copy {}.{} ({}) from stdin").format(
         sql.Identifier(schema), sql.Identifier(table),
         sql.SQL(", ").join(sql.Identifier(c) for c in columns),
     ).as_string(cursor)
     window = (_timestamp(window_start), _timestamp(window_end))
-    source = _CopySource(_copy_lines(rows, str(run_id).encode("ascii"), window, with_mailbox))
+    source = _CopySource(_copy_lines(rows, str(run_id).encode("ascii"), window,
+                                     parent_column is not None))
     cursor.copy_expert(statement, source, size=READ_BYTES)
     return source.count
 
@@ -167,7 +177,7 @@ def copy_rows(cursor, table: str, rows: Iterable[LakeRow], *, run_id: uuid.UUID 
 def write_rows(conn, rows: Iterable[tuple[int, Any]], *, table: str = "conversations",
                schema: str = DEFAULT_RAW_SCHEMA, run_id: uuid.UUID | str | None = None,
                extracted_at: datetime | None = None, commit: bool = True) -> int:
-    """Append ``(entity_id, payload)`` pairs to a stream table: the bench's entry point.
+    """Append ``(entity_id, payload)`` pairs to a stream table in one transaction.
 
     ``payload`` may be JSON bytes/str (stored as is) or parsed JSON. Returns the
     number of rows written; commits unless ``commit=False``.
@@ -207,16 +217,44 @@ class RunLog:
         return run_id
 
     def finish_run(self, conn, run_id: uuid.UUID, *, error: str | None, requests: int,
-                   rows: int, stats: dict[str, Any]) -> None:
+                   rows: int, stats: dict[str, Any], status: str | None = None) -> None:
+        """Close a run as ``status`` (``succeeded``, ``failed``, ``interrupted``) with its
+        reason; without a status, ``failed`` if there is an error, else ``succeeded``."""
+        status = status or ("failed" if error else "succeeded")
         with conn.cursor() as cur:
             cur.execute(
                 sql.SQL("update {} set finished_at = clock_timestamp(), status = %s,"
                         " error = %s, requests = %s, rows_loaded = %s, stats = %s"
                         " where run_id = %s").format(self._table("load_runs")),
-                ("failed" if error else "succeeded", error, requests, rows, Json(stats),
-                 str(run_id)),
+                (status, error, requests, rows, Json(stats), str(run_id)),
             )
         conn.commit()
+
+    def abandon_running(self, conn) -> int:
+        """Mark every ``running`` row ``abandoned``; returns how many.
+
+        Only call it holding the lake lock (:mod:`loader.lock`): every live run holds
+        that lock, so a ``running`` row seen then belongs to a process that is gone
+        (killed, or its machine lost) without closing it.
+        """
+        with conn.cursor() as cur:
+            cur.execute(
+                sql.SQL("update {} set status = 'abandoned', finished_at = clock_timestamp(),"
+                        " error = 'the process ended without closing its run (killed?)'"
+                        " where status = 'running'").format(self._table("load_runs")))
+            count = cur.rowcount
+        conn.commit()
+        return count
+
+    def running(self, conn) -> tuple[uuid.UUID, str, datetime] | None:
+        """The latest run still marked ``running``: (run id, command, start)."""
+        with conn.cursor() as cur:
+            cur.execute(sql.SQL("select run_id, command, started_at from {}"
+                                " where status = 'running' order by started_at desc limit 1")
+                        .format(self._table("load_runs")))
+            row = cur.fetchone()
+        conn.commit()
+        return (row[0], row[1], row[2]) if row else None
 
     def record_window(self, cursor, run_id: uuid.UUID, stream: str, *, status: str,
                       started_at: datetime, window_start: datetime | None = None,

@@ -2,6 +2,7 @@
 
 Progress is measured in ``modifiedAt`` seconds covered by completed windows, the
 one quantity known in advance; the rate shown is rows and requests per minute.
+The bar is an :class:`~loader.observe.Observer` of the run, like any other.
 """
 
 from __future__ import annotations
@@ -9,8 +10,10 @@ from __future__ import annotations
 import sys
 import threading
 import time
+from datetime import datetime
 from typing import TextIO
 
+from loader.observe import Observer
 from loader.stats import Counters
 
 BAR_WIDTH = 24
@@ -26,7 +29,7 @@ def format_seconds(seconds: float) -> str:
     return f"{minutes}m{secs:02d}s" if minutes else f"{secs}s"
 
 
-class Progress:
+class Progress(Observer):
     """Thread-safe; silent unless ``stream`` is a TTY (or ``enabled`` says so)."""
 
     def __init__(self, label: str, total: float, counters: Counters,
@@ -42,6 +45,10 @@ class Progress:
         self._requests_at_start = counters.requests
         self._last_draw = 0.0
         self._lock = threading.Lock()
+
+    def window_committed(self, stream: str, start: datetime, end: datetime, rows: int) -> None:
+        if stream == self._label:
+            self.advance((end - start).total_seconds() + 1, rows)
 
     def advance(self, amount: float, rows: int) -> None:
         with self._lock:

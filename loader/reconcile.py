@@ -24,11 +24,13 @@ from typing import Any
 from psycopg2 import sql
 from psycopg2.extras import Json, execute_values
 
-from loader.extract import CONVERSATION_STATUSES, conversation_rows
+from loader.extract import conversation_rows
 from loader.lake import copy_rows, sanitize
 from loader.pages import Page, Tally, entity_id, iter_pages
+from loader.streams import CONVERSATIONS
 from loader.work import Extraction
 
+UNIT = "reconcile"  # the sweep's load_windows.stream
 _TARGET = re.compile(r"/conversations/(\d+)")
 
 
@@ -61,10 +63,10 @@ def known_conversations(cursor, schema: str) -> set[int]:
 
 def listed_ids(ex: Extraction, tally: Tally) -> set[int]:
     ids: set[int] = set()
-    for status in CONVERSATION_STATUSES:
+    for status in CONVERSATIONS.statuses:
         params = {"status": status, "sortField": "createdAt", "sortOrder": "asc"}
-        for page in iter_pages(ex.client, "conversations", params, "conversations", tally):
-            ids.update(entity_id(item, "conversations") for item in page.items)
+        for page in iter_pages(ex.client, CONVERSATIONS.path, params, CONVERSATIONS.key, tally):
+            ids.update(entity_id(item, CONVERSATIONS.path) for item in page.items)
     return ids
 
 
@@ -92,7 +94,7 @@ def reconcile(ex: Extraction, conn) -> ReconcileResult:
             if response.status == 200:
                 page = Page([response.data], None, None, None, response.received_at)
                 rows = conversation_rows(ex, page, tally)
-                tally.rows += copy_rows(cur, "conversations", rows, run_id=ex.run_id,
+                tally.rows += copy_rows(cur, CONVERSATIONS.table, rows, run_id=ex.run_id,
                                         schema=ex.schema)
                 result.still_there += 1
                 continue
@@ -113,8 +115,8 @@ def reconcile(ex: Extraction, conn) -> ReconcileResult:
             ).format(sql.Identifier(ex.schema)).as_string(cur), tombstones)
             tally.rows += len(tombstones)
 
-    tally = ex.unit(conn, "reconcile", work,
-                    request={"path": "conversations", "statuses": list(CONVERSATION_STATUSES),
+    tally = ex.unit(conn, UNIT, work,
+                    request={"path": CONVERSATIONS.path, "statuses": list(CONVERSATIONS.statuses),
                              "sortField": "createdAt"})
     result.rows = tally.rows
     return result

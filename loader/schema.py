@@ -22,9 +22,13 @@ from __future__ import annotations
 
 from psycopg2 import sql
 
+from loader.streams import STREAMS
+
 DEFAULT_RAW_SCHEMA = "helpscout_raw"
 
-STREAM_TABLES = ("conversations", "tags", "mailboxes", "users", "folders")
+# The tables migration 1 created; frozen, as a migration's text must stay what ran.
+# A stream added later gets its table from ensure_stream_tables(), not a migration.
+_FIRST_TABLES = ("conversations", "tags", "mailboxes", "users", "folders")
 
 _STREAM_TABLE = """
 create table if not exists {schema}.{table} (
@@ -78,7 +82,7 @@ create table if not exists {schema}.load_windows (
 create index if not exists load_windows_stream_idx
     on {schema}.load_windows (stream, status, window_end desc);
 """
-        + "".join(_STREAM_TABLE.replace("{table}", t) for t in STREAM_TABLES)
+        + "".join(_STREAM_TABLE.replace("{table}", t) for t in _FIRST_TABLES)
         + """
 alter table {schema}.folders add column if not exists mailbox_id bigint;
 
@@ -109,7 +113,38 @@ create index if not exists load_windows_resume_idx
     on {schema}.load_windows (stream, status, window_start);
 """,
     ),
+    (
+        3,
+        # Every way a run ends is recorded: interrupted (SIGINT/SIGTERM, with the
+        # reason) and abandoned (its process vanished; set by the next start).
+        """
+alter table {schema}.load_runs drop constraint if exists load_runs_status_check;
+alter table {schema}.load_runs add constraint load_runs_status_check
+    check (status in ('running', 'succeeded', 'failed', 'interrupted', 'abandoned'));
+""",
+    ),
 ]
+
+
+def _missing_stream_tables_ddl(cur, schema: str) -> str:
+    """DDL for every registered stream's table (and parent column) the lake lacks.
+
+    Run after the numbered migrations on every start, so a stream added to
+    :mod:`loader.streams` gets its table without a migration of its own; empty (no
+    DDL, no privilege needed) when the lake already has them all.
+    """
+    cur.execute("select table_name, column_name from information_schema.columns"
+                " where table_schema = %s", (schema,))
+    have = {(table, column) for table, column in cur.fetchall()}
+    tables = {table for table, _ in have}
+    parts = []
+    for stream in STREAMS:
+        if stream.table not in tables:
+            parts.append(_STREAM_TABLE.replace("{table}", stream.table))
+        if stream.parent_column and (stream.table, stream.parent_column) not in have:
+            parts.append(f"alter table {{schema}}.{stream.table} add column if not exists"
+                         f" {stream.parent_column} bigint;\n")
+    return "".join(parts)
 
 
 def migrate(conn, schema: str = DEFAULT_RAW_SCHEMA) -> int:
@@ -142,6 +177,9 @@ def migrate(conn, schema: str = DEFAULT_RAW_SCHEMA) -> int:
                     (version,),
                 )
                 current = version
+            ddl = _missing_stream_tables_ddl(cur, schema)
+            if ddl:
+                cur.execute(sql.SQL(ddl.replace("{schema}", "{s}")).format(s=ident))
             conn.commit()
         finally:
             cur.execute("select pg_advisory_unlock(hashtext(%s))", (f"helpscout-migrate:{schema}",))

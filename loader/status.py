@@ -10,9 +10,12 @@ from psycopg2 import sql
 
 from loader.config import iso
 from loader.lake import RunLog
+from loader.reconcile import UNIT as RECONCILE
+from loader.streams import CONVERSATIONS, STREAMS
 from loader.windows import watermark
 
-UNITS = ("conversations", "tags", "mailboxes", "folders", "users", "reconcile")
+# What load_windows logs: one unit kind per stream, and the reconcile sweep.
+UNITS = (*(stream.name for stream in STREAMS), RECONCILE)
 
 
 @dataclass
@@ -56,8 +59,9 @@ def recent_runs(conn, schema: str, limit: int = 5) -> list[tuple[Any, ...]]:
 
 def render(conn, schema: str) -> str:
     """The status report as text."""
-    mark = watermark(RunLog(schema).completed_windows(conn))
-    lines = [f"lake schema {schema}; conversations watermark (modifiedAt): {_when(mark)}", ""]
+    mark = watermark(RunLog(schema).completed_windows(conn, CONVERSATIONS.name))
+    lines = [f"lake schema {schema}; {CONVERSATIONS.name} watermark (modifiedAt): "
+             f"{_when(mark)}", ""]
     lines.append(f"{'stream':<14} {'done':>6} {'failed':>6} {'rows':>12}  {'last completed':<20}"
                  "  last failure")
     for s in stream_status(conn, schema):

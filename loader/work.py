@@ -10,9 +10,6 @@ its own.
 from __future__ import annotations
 
 import logging
-import os
-import signal
-import threading
 import uuid
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager, suppress
@@ -25,8 +22,9 @@ import psycopg2
 from loader.client import HelpScoutClient
 from loader.config import RunSettings, utcnow
 from loader.connection import Database, DatabaseError
-from loader.errors import DatabaseUnavailable, LoaderError, scrub
+from loader.errors import DatabaseUnavailable, LoaderError, first_line, scrub
 from loader.lake import RunLog
+from loader.observe import Observers
 from loader.pages import Tally
 from loader.stats import Counters
 
@@ -35,45 +33,6 @@ log = logging.getLogger(__name__)
 
 class Retreat(Exception):
     """Abandon a unit without logging a failure (it is replaced by smaller units)."""
-
-
-@dataclass
-class CrashHook:
-    """Test hook: SIGKILL this process at a chosen point, to prove crash safety.
-
-    ``HS_LOAD_CRASH_AFTER_PAGES=N`` kills right after the N-th conversation page
-    has been written into its (uncommitted) window transaction;
-    ``HS_LOAD_CRASH_AFTER_WINDOWS=N`` right after the N-th window committed.
-    Unset (the normal case), it does nothing.
-    """
-
-    after_pages: int | None = None
-    after_windows: int | None = None
-    _pages: int = 0
-    _windows: int = 0
-    _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
-
-    @classmethod
-    def from_env(cls, env: dict[str, str] | None = None) -> CrashHook:
-        env = dict(os.environ) if env is None else env
-
-        def number(name: str) -> int | None:
-            value = env.get(name, "").strip()
-            return int(value) if value.isdigit() else None
-
-        return cls(number("HS_LOAD_CRASH_AFTER_PAGES"), number("HS_LOAD_CRASH_AFTER_WINDOWS"))
-
-    def page_written(self) -> None:
-        with self._lock:
-            self._pages += 1
-            if self.after_pages is not None and self._pages >= self.after_pages:
-                os.kill(os.getpid(), signal.SIGKILL)
-
-    def window_committed(self) -> None:
-        with self._lock:
-            self._windows += 1
-            if self.after_windows is not None and self._windows >= self.after_windows:
-                os.kill(os.getpid(), signal.SIGKILL)
 
 
 @dataclass
@@ -86,7 +45,7 @@ class Extraction:
     run_id: uuid.UUID
     counters: Counters
     settings: RunSettings = field(default_factory=RunSettings)
-    crash: CrashHook = field(default_factory=CrashHook)
+    observer: Observers = field(default_factory=Observers)
     secrets: list[str | None] = field(default_factory=list)
 
     @property
@@ -137,6 +96,9 @@ class Extraction:
                 raise DatabaseUnavailable(f"cannot log the failure: {first_line(db_exc)}") \
                     from None
             raise
+        except BaseException:  # interrupted (SIGINT/SIGTERM): nothing of the unit is kept
+            _rollback(conn)
+            raise
         finally:
             self.counters.add(pages=tally.pages, rows=tally.rows, rescans=tally.rescans)
         return tally
@@ -152,11 +114,6 @@ def connect(database: Database):
         return database.connect()
     except DatabaseError as exc:
         raise DatabaseUnavailable(str(exc)) from None
-
-
-def first_line(value: object) -> str:
-    text = str(value).strip()
-    return " ".join(text.splitlines()[0].split()) if text else type(value).__name__
 
 
 def _rollback(conn) -> None:

@@ -6,6 +6,7 @@
     hs-ops report [--schema S] [--top N] [--html-dir D] [--email]   the latest complete week
     hs-ops demo [--size N] [--seed S]           sandbox account to built marts
     hs-ops alerts [--since DATE] [--dry-run]    new volume anomalies to webhook/e-mail
+    hs-ops erase --email ADDRESS | --customer-id N   a customer's right to erasure
 
 Exit codes are hs-load's table (:mod:`loader.errors`), so a script or an orchestrator
 reads every command alike; ``dbt`` passes dbt's own code through.
@@ -24,9 +25,11 @@ from loader.connection import DatabaseError
 from loader.errors import (
     EXIT_CODES,
     EXIT_DATABASE,
+    EXIT_INTERNAL,
     EXIT_INTERRUPTED,
     EXIT_NOT_BUILT,
     EXIT_USAGE,
+    LoaderError,
 )
 from ops import database as db
 from ops.report import ReportError
@@ -134,6 +137,27 @@ def _demo(args: argparse.Namespace) -> int:
     return run_demo(db.resolve(), size=args.size, seed=args.seed, days=args.days)
 
 
+def _erase(args: argparse.Namespace) -> int:
+    from ops.dbt import run_dbt
+    from ops.erasure import erase
+
+    database = db.resolve()
+    result = erase(database, email=args.email, customer_id=args.customer_id,
+                   raw_schema=args.raw_schema)
+    print(result.summary())
+    if args.no_rebuild:
+        print("not rebuilt: run `hs-ops dbt build --full-refresh` before anyone reads the marts")
+        return 0
+    # Incremental models never look at rows loaded before their high-water mark, so
+    # only a full refresh replaces the erased values in staging and the marts.
+    print("rebuilding every model from the erased lake (dbt build --full-refresh)")
+    if run_dbt(["build", "--full-refresh"], database).returncode != 0:
+        print("error: the lake is erased but the rebuild failed; run"
+              " `hs-ops dbt build --full-refresh` once the cause is fixed", file=sys.stderr)
+        return EXIT_INTERNAL
+    return 0
+
+
 class _UsageError(Exception):
     pass
 
@@ -183,6 +207,18 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--dry-run", action="store_true",
                    help="print the alerts that are due; send and record nothing")
     p.set_defaults(handler=_alerts)
+
+    p = sub.add_parser("erase", help="erase a customer's personal data (right to erasure)",
+                       description="Remove a customer's names, addresses and thread bodies "
+                                   "from the lake, log it, and rebuild the marts.")
+    who = p.add_mutually_exclusive_group(required=True)
+    who.add_argument("--email", help="the customer's email address")
+    who.add_argument("--customer-id", type=int, help="the customer's Help Scout id")
+    p.add_argument("--raw-schema", default=os.environ.get("HELPSCOUT_RAW_SCHEMA",
+                                                          "helpscout_raw"))
+    p.add_argument("--no-rebuild", action="store_true",
+                   help="skip the full rebuild (run it yourself before the marts are read)")
+    p.set_defaults(handler=_erase)
     return parser
 
 
@@ -200,6 +236,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     except DatabaseError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return EXIT_DATABASE
+    except LoaderError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return exc.exit_code
     except ReportError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return EXIT_NOT_BUILT

@@ -24,6 +24,7 @@ from ops.database import PROJECT_ROOT, resolve
 DBT_PROJECT_DIR = PROJECT_ROOT / "dbt_project"
 PROFILE_TEMPLATE = PROJECT_ROOT / "profiles.yml.example"
 PROFILES_DIR = PROJECT_ROOT / ".build" / "profiles"
+PERSONAL_DATA_KEY_VARIABLE = "HELPSCOUT_PERSONAL_DATA_KEY"
 
 
 def write_profile(profiles_dir: Path = PROFILES_DIR) -> Path:
@@ -43,6 +44,13 @@ def dbt_env(database: Database, base: Mapping[str, str] | None = None) -> dict[s
     for key in ("PGPASSWORD", "PGSSLMODE", "PGSERVICE"):
         env.pop(key, None)
     env.update(database.libpq_env())
+    # The personal-data key reaches SQL as a session setting, never as SQL text (dbt
+    # writes compiled SQL to target/) and never as a dbt var (dbt records those).
+    personal_key = env.pop(PERSONAL_DATA_KEY_VARIABLE, None)
+    if personal_key:
+        escaped = personal_key.replace("\\", "\\\\").replace(" ", "\\ ")
+        options = env.get("PGOPTIONS", "")
+        env["PGOPTIONS"] = f"{options} -c helpscout.personal_data_key={escaped}".strip()
     env.setdefault("DBT_PROFILES_DIR", str(write_profile()))
     # This machine (and many CI runners) has no internet: never try to phone home.
     env["DBT_SEND_ANONYMOUS_USAGE_STATS"] = "false"

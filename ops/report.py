@@ -19,6 +19,7 @@ import psycopg2
 from psycopg2 import sql
 
 from loader.connection import Database
+from loader.errors import first_line
 
 DEFAULT_SCHEMA = "helpscout"
 REQUIRED_RELATIONS = ("weekly_summary", "mailbox_weekly", "mailboxes")
@@ -193,8 +194,8 @@ def build_report(database: Database, schema: str = DEFAULT_SCHEMA, top: int = 5)
             week = fetch_latest_complete_week(cur, schema)
             mailboxes = fetch_busiest_mailboxes(cur, schema, week.week_start, top)
     except psycopg2.Error as exc:
-        first_line = (str(exc).strip().splitlines() or ["unknown"])[0]
-        raise ReportError(f"cannot read the marts in {schema}: {first_line}") from None
+        raise ReportError(f"cannot read the marts in {schema}: {first_line(exc, 'unknown')}") \
+            from None
     finally:
         conn.close()
     return render(week, mailboxes)

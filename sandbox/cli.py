@@ -37,6 +37,9 @@ def _parser() -> argparse.ArgumentParser:
                        help="apply one change after every N conversation list pages")
     serve.add_argument("--all-includes-spam", action="store_true",
                        help="make status=all include spam (default: it does not)")
+    serve.add_argument("--thread-count-excludes-lineitems", action="store_true",
+                       help="leave line items out of each conversation's threads count "
+                            "(as the legacy API did; default: count every thread)")
     serve.add_argument("--json", action="store_true", help="print the connection as JSON")
     adv = sub.add_parser("advance", help="apply changes to a running sandbox")
     adv.add_argument("--url", required=True, help="the sandbox base URL (…/v2) or its root")
@@ -61,7 +64,8 @@ def _serve(args: argparse.Namespace) -> int:
     sandbox = Sandbox(size=args.size, seed=args.seed, start=args.start, now=args.now,
                       rate_limit=args.rate_limit, token_lifetime=args.token_lifetime,
                       host=args.host, port=args.port, all_includes_spam=args.all_includes_spam,
-                      mutate_during_paging=args.mutate_during_paging)
+                      mutate_during_paging=args.mutate_during_paging,
+                      thread_count_excludes_lineitems=args.thread_count_excludes_lineitems)
     info: dict[str, Any] = {
         "base_url": sandbox.base_url, "token_url": sandbox.token_url,
         "admin_url": sandbox.admin_url, "client_id": sandbox.client_id,

@@ -64,6 +64,7 @@ class Sandbox:
         client_id: str = DEFAULT_CLIENT_ID,
         client_secret: str = DEFAULT_CLIENT_SECRET,
         all_includes_spam: bool = False,
+        thread_count_excludes_lineitems: bool = False,
         mutate_during_paging: int = 0,
         on_list_page: Callable[[Sandbox, int], None] | None = None,
         internal_domain: str = "somenergia-sandbox.coop",
@@ -101,7 +102,8 @@ class Sandbox:
         self.base_url = f"http://{bound_host}:{bound_port}/v2"
         self.token_url = f"{self.base_url}/oauth2/token"
         self.admin_url = f"http://{bound_host}:{bound_port}/_sandbox"
-        self.renderer = Renderer(self.account, self.base_url)
+        self.renderer = Renderer(self.account, self.base_url,
+                                 count_excludes_lineitems=thread_count_excludes_lineitems)
         self.api = Api(self)
         self._server.api = self.api
         self._thread: threading.Thread | None = None

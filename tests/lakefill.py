@@ -15,6 +15,7 @@ from collections.abc import Iterable
 from datetime import datetime, timezone
 
 from loader.connection import Database
+from loader.lake import copy_escape
 from loader.schema import DEFAULT_RAW_SCHEMA, migrate
 
 
@@ -27,11 +28,7 @@ def _copy(cur, table: str, columns: tuple[str, ...], rows: Iterable[tuple]) -> i
             if value is None:
                 fields.append("\\N")
             else:
-                text = value if isinstance(value, str) else str(value)
-                fields.append(
-                    text.replace("\\", "\\\\").replace("\t", "\\t").replace("\n", "\\n")
-                    .replace("\r", "\\r")
-                )
+                fields.append(copy_escape(value if isinstance(value, str) else str(value)))
         buf.write("\t".join(fields) + "\n")
         count += 1
     buf.seek(0)

@@ -16,16 +16,19 @@ pytest.register_assert_rewrite("tests.loader.kit")
 from tests.loader.kit import Lake, Loader  # noqa: E402
 
 
-@pytest.fixture
-def account_factory(sandbox_factory) -> Callable[..., Sandbox]:  # noqa: F811
-    """Sandboxes whose generated history ends a few seconds ago.
+@pytest.fixture(params=[False, True], ids=["count-all-threads", "count-excludes-lineitems"])
+def account_factory(request, sandbox_factory) -> Callable[..., Sandbox]:  # noqa: F811
+    """Sandboxes whose generated history ends a few seconds ago, served both ways.
 
     A run reads up to one second before now, so history stamped in the current
     second would make the first run wait; ending it earlier keeps tests quick.
+    Every loader test runs against both thread counts the API may have: every
+    thread, or all but line items (what v2 counts is unconfirmed).
     """
 
     def make(**kw) -> Sandbox:
         kw.setdefault("now", datetime.now(timezone.utc) - timedelta(seconds=3))
+        kw.setdefault("thread_count_excludes_lineitems", request.param)
         return sandbox_factory(**kw)
 
     return make

@@ -151,12 +151,28 @@ class Loader:
         extra = [*FAST] if command == "run" else ["--retry-backoff", "0.01"]
         return main([command, *extra, *args])
 
-    def spawn(self, *args: str, command: str = "run", **env: str) -> subprocess.CompletedProcess:
-        """``python -m loader <command> <args>`` as a child process."""
+    def argv(self, *args: str, command: str = "run",
+             module: tuple[str, ...] = ("loader",)) -> list[str]:
+        """``python -m loader <command> <args>`` with the fast test settings.
+
+        ``module`` runs another entry point instead, e.g. the crash tests' script
+        (``("tests.loader.crashing", "--after-pages", "6")``).
+        """
         extra = [*FAST] if command == "run" else ["--retry-backoff", "0.01"]
-        return subprocess.run([sys.executable, "-m", "loader", command, *extra, *args],
+        return [sys.executable, "-m", *module, command, *extra, *args]
+
+    def spawn(self, *args: str, command: str = "run", module: tuple[str, ...] = ("loader",),
+              **env: str) -> subprocess.CompletedProcess:
+        """:meth:`argv` as a child process, waited for."""
+        return subprocess.run(self.argv(*args, command=command, module=module),
                               env=self.env(**env), cwd=Path(PROJECT_ROOT), capture_output=True,
                               text=True, timeout=120)
+
+    def start(self, *args: str, command: str = "run", **env: str) -> subprocess.Popen:
+        """:meth:`argv` as a child process left running (for signals and concurrency)."""
+        return subprocess.Popen(self.argv(*args, command=command), env=self.env(**env),
+                                cwd=Path(PROJECT_ROOT), stdout=subprocess.PIPE,
+                                stderr=subprocess.PIPE, text=True)
 
 
 def assert_conversations_match(lake: Lake, truth, *, exact: bool = True) -> None:

@@ -16,19 +16,24 @@ def _killed(result) -> None:
     assert result.returncode == -signal.SIGKILL, result.stderr
 
 
+def _killing(hook: str, value: str) -> tuple[str, ...]:
+    """The loader's entry point with an observer that SIGKILLs it (tests/loader/crashing.py)."""
+    return ("tests.loader.crashing", hook, value)
+
+
 @pytest.mark.parametrize("hook, value", [
-    ("HS_LOAD_CRASH_AFTER_WINDOWS", "4"),  # between windows
-    ("HS_LOAD_CRASH_AFTER_PAGES", "6"),    # mid-window: pages written, not committed
+    ("--after-windows", "4"),  # between windows
+    ("--after-pages", "6"),    # mid-window: pages written, not committed
 ])
 def test_killed_run_leaves_whole_windows_and_resumes(account_factory, make_loader, hook, value):
     sb = account_factory(size=250, seed=9)
     loader = make_loader(sb)
-    _killed(loader.spawn(*SMALL_WINDOWS, **{hook: value}))
+    _killed(loader.spawn(*SMALL_WINDOWS, module=_killing(hook, value)))
 
     lake = loader.lake
     lake.assert_only_whole_windows()
     completed = [w for w in lake.windows() if w[3] == "completed"]
-    if hook == "HS_LOAD_CRASH_AFTER_WINDOWS":
+    if hook == "--after-windows":
         assert len(completed) == int(value)
     (runs,) = lake.query("select array_agg(status) from {s}.load_runs")[0]
     assert runs == ["running"]  # the killed run could not close its row
@@ -52,7 +57,7 @@ def test_kill_inside_the_first_window_commits_nothing(account_factory, make_load
     loader = make_loader(sb)
     one_window = [*SINCE, "--window", "800d", "--window-target", "100000",
                   "--concurrency", "1", "--streams", "conversations"]
-    _killed(loader.spawn(*one_window, HS_LOAD_CRASH_AFTER_PAGES="3"))
+    _killed(loader.spawn(*one_window, module=_killing("--after-pages", "3")))
     assert loader.lake.query("select count(*) from {s}.conversations")[0][0] == 0
     assert loader.lake.windows() == []
     assert loader.spawn(*one_window).returncode == 0

@@ -13,7 +13,7 @@ final as (
         mailbox_id,
         mailbox_name,
         mailbox_slug,
-        mailbox_email,
+        {{ personal_value('mailbox_email', is_email=true) }} as mailbox_email,
         created_at,
         updated_at
     from mailboxes

@@ -88,7 +88,7 @@ owned_threads as (
         created_at,
         created_by_id,
         created_by_type,
-        created_by_email,
+        {{ personal_value('created_by_email', is_email=true) }} as created_by_email,
         source_type,
         source_via,
         is_user_reply,

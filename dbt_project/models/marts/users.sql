@@ -13,9 +13,9 @@ final as (
 
     select
         user_id,
-        first_name,
-        last_name,
-        email,
+        {{ personal_value('first_name') }} as first_name,
+        {{ personal_value('last_name') }} as last_name,
+        {{ personal_value('email', is_email=true) }} as email,
         role,
         user_type,
         timezone,
