@@ -74,15 +74,15 @@ def _scope(cur, schema: str, zone: str) -> str:
     if not _exists(cur, schema, "kpi_settings"):
         return f"{base}; internal and system-closed ones too unless the build said otherwise."
     cur.execute(sql.SQL("select is_internal_included, is_system_closed_included,"
-                        " internal_email_domains, system_closer_emails from {}.kpi_settings")
+                        " internal_email_domains from {}.kpi_settings")
                 .format(sql.Identifier(schema)))
-    internal, system_closed, domains, closers = cur.fetchone()
+    internal, system_closed, domains = cur.fetchone()
     internal_text = "included" if internal else "left out"
     domains_text = f", and from {domains}" if domains else ""
     closed_text = "included" if system_closed else "left out"
     return (f"{base}. Internal conversations (started by a user{domains_text}) are"
-            f" {internal_text}; conversations closed by the automatic closer ({closers})"
-            f" are {closed_text}.")
+            f" {internal_text}; conversations closed by the automatic closer (the"
+            f" system_closer_emails var) are {closed_text}.")
 
 
 def _weeks(cur, schema: str, last_week: date) -> list[tuple]:

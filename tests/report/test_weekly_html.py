@@ -143,7 +143,7 @@ def test_file_is_self_contained_and_says_what_it_counts(published: Published) ->
     assert "Spam and deleted conversations are always left out" in scope
     assert "Internal conversations (started by a user, and from somenergia-sandbox.coop)" \
            " are left out" in scope
-    assert "closed by the automatic closer (none@nowhere.com) are left out" in scope
+    assert "closed by the automatic closer (the system_closer_emails var) are left out" in scope
 
 
 def test_numbers_equal_the_kpi_marts_for_that_week(published: Published) -> None:

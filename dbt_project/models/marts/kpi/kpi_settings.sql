@@ -3,8 +3,7 @@
     (vars passed with --vars leave no other trace in the warehouse), and how far
     the data reached (the data watermark) when it was built. -#}
 
-{%- set internal_domains = var('internal_email_domains') | join(', ') -%}
-{%- set system_closers = var('system_closer_emails') | join(', ') %}
+{%- set internal_domains = var('internal_email_domains') | join(', ') %}
 
 with
 
@@ -16,12 +15,10 @@ final as (
         {{ 'true' if kpi_var_is_true('kpi_include_system_closed') else 'false' }}
             as is_system_closed_included,
         '{{ internal_domains | replace("'", "''") }}'::text as internal_email_domains,
-        '{{ system_closers | replace("'", "''") }}'::text as system_closer_emails,
         {{ var('anomaly_baseline_weeks') | int }} as anomaly_baseline_weeks,
         {{ var('anomaly_iqr_multiplier') | float }}::numeric as anomaly_iqr_multiplier,
         {{ var('anomaly_min_delta') | float }}::numeric as anomaly_min_delta,
-        {{ kpi_data_watermark() }} as data_watermark_at,
-        now() as built_at
+        {{ kpi_data_watermark() }} as data_watermark_at
 
 )
 
