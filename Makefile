@@ -18,9 +18,10 @@ AIRFLOW_VENV := .build/airflow-venv
 AIRFLOW_STAMP := $(AIRFLOW_VENV)/.installed-stamp
 AIRFLOW_REQUIREMENTS := orchestration/airflow/requirements.txt
 AIRFLOW_PORT ?= 8081
+REPORT_DIR ?= .build/reports
 
 .DEFAULT_GOAL := help
-.PHONY: help demo run load build docs docs-generate test lint bench report holidays \
+.PHONY: help demo run load build docs docs-generate test lint bench report alerts holidays \
         db-start db-stop db-shell sandbox erase clean dashboards dashboards-stop \
         dashboards-export chromium airflow airflow-stop airflow-venv
 
@@ -42,11 +43,6 @@ $(SUPERSET_STAMP): dashboards/requirements.txt dashboards/constraints.txt
 	$(SUPERSET_VENV)/bin/python -m pip install --quiet -r dashboards/requirements.txt \
 		-c dashboards/constraints.txt
 	@touch $(SUPERSET_STAMP)
-
-chromium: ## Debian's headless Chromium for the dashboard tests (apt-get when missing)
-	@command -v chromium >/dev/null || { \
-		test "$$(id -u)" = 0 || { echo "error: chromium is missing; install Debian's chromium package (as root: apt-get install chromium)" >&2; exit 1; }; \
-		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; }
 
 # Airflow gets a virtualenv of its own: its pins and dbt's clash.
 $(AIRFLOW_STAMP): $(AIRFLOW_REQUIREMENTS)
@@ -81,10 +77,22 @@ holidays: $(STAMP) ## Public holidays into the seed: COUNTRY=ES YEARS=2024-2027 
 	@test -n "$(COUNTRY)" -a -n "$(YEARS)" || { echo "usage: make holidays COUNTRY=ES YEARS=2024-2027 [SUBDIV=MD] [MAILBOX=id]"; exit 2; }
 	$(OPS) holidays $(COUNTRY) --years $(YEARS) $(if $(SUBDIV),--subdiv $(SUBDIV)) $(if $(MAILBOX),--mailbox-id $(MAILBOX))
 
-report: $(STAMP) ## Print the latest complete week and the five busiest mailboxes
-	$(OPS) report
+report: $(STAMP) ## The latest complete week: printed, written as HTML under .build/reports (REPORT_ARGS=--email)
+	$(OPS) report --html-dir $(REPORT_DIR) $(REPORT_ARGS)
 
-test: $(STAMP) $(SUPERSET_STAMP) $(AIRFLOW_STAMP) chromium lint ## Lint, then every test (unit, sandbox, loader, dbt, dashboards, Airflow DAG)
+alerts: $(STAMP) ## Send new volume anomalies to the webhook and/or SMTP recipients (ALERTS_ARGS=--dry-run)
+	$(OPS) alerts $(ALERTS_ARGS)
+
+# Headless Chromium (Debian package) for the browser tests; shared by every target that needs one.
+chromium:
+	@command -v chromium >/dev/null || { \
+	    SUDO=$$(test "$$(id -u)" -eq 0 || echo sudo); \
+	    $$SUDO apt-get -o DPkg::Lock::Timeout=900 update -qq && \
+	    DEBIAN_FRONTEND=noninteractive $$SUDO apt-get -o DPkg::Lock::Timeout=900 install -y -qq \
+	        --no-install-recommends chromium fonts-dejavu-core >/dev/null; }
+	@command -v chromium >/dev/null || { echo "error: chromium could not be installed" >&2; exit 1; }
+
+test: $(STAMP) $(SUPERSET_STAMP) $(AIRFLOW_STAMP) chromium lint ## Lint, then every test (unit, sandbox, loader, dbt, alerts, report, dashboards, Airflow DAG)
 	$(PY) -m pytest
 
 lint: $(STAMP) ## ruff and sqlfluff lint

@@ -21,6 +21,7 @@ Exit codes (also in the CLI's ``--help`` epilog):
 9   the API kept failing: 5xx or 429 after the bounded retries, or an unexpected status
 10  the marts are not built yet (``hs-ops report`` before ``make build``)
 11  another run or reconcile holds the lake (without ``--wait``)
+12  a delivery failed after the bounded retries (``hs-ops alerts``, ``report --email``)
 130 interrupted (Ctrl-C, SIGINT)
 143 terminated (SIGTERM: systemd, Airflow, container stops)
 ==  =====================================================================
@@ -40,6 +41,7 @@ EXIT_MALFORMED = 8
 EXIT_API_FAILED = 9
 EXIT_NOT_BUILT = 10
 EXIT_LAKE_BUSY = 11
+EXIT_DELIVERY = 12
 EXIT_INTERRUPTED = 130
 EXIT_TERMINATED = 143
 
@@ -56,6 +58,7 @@ EXIT_CODES: dict[int, str] = {
     EXIT_API_FAILED: "API kept failing after retries",
     EXIT_NOT_BUILT: "the marts are not built yet",
     EXIT_LAKE_BUSY: "another run or reconcile holds the lake",
+    EXIT_DELIVERY: "a webhook or e-mail delivery failed after retries",
     EXIT_INTERRUPTED: "interrupted (SIGINT)",
     EXIT_TERMINATED: "terminated (SIGTERM)",
 }

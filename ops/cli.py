@@ -3,8 +3,9 @@
     hs-ops db start|stop|shell|describe|env    the configured PostgreSQL
     hs-ops load run|reconcile|status [...]      hs-load on that database
     hs-ops dbt <dbt arguments>                  dbt on the project and that database
-    hs-ops report [--schema S] [--top N]        the latest complete week
+    hs-ops report [--schema S] [--top N] [--html-dir D] [--email]   the latest complete week
     hs-ops demo [--size N] [--seed S]           sandbox account to built marts
+    hs-ops alerts [--since DATE] [--dry-run]    new volume anomalies to webhook/e-mail
     hs-ops erase --email ADDRESS | --customer-id N   a customer's right to erasure
     hs-ops dashboards start|stop|status|export  the local Superset (make dashboards)
     hs-ops readonly-role [--role R] [--owner O] the read-only role BI tools log in as
@@ -86,8 +87,52 @@ def _report(args: argparse.Namespace) -> int:
 
     if args.top < 1:
         raise _UsageError("--top must be at least 1")
-    print(build_report(db.resolve(), args.schema, args.top))
+    database = db.resolve()
+    text = build_report(database, args.schema, args.top)
+    print(text)
+    if args.html_dir is not None or args.email:
+        from loader.errors import EXIT_DELIVERY
+        from ops.delivery import ConfigurationError, DeliveryError
+        from ops.report_html import publish
+
+        try:
+            lines = publish(database, args.schema, text, html_dir=args.html_dir,
+                            email=args.email)
+        except ConfigurationError as exc:
+            raise _UsageError(str(exc)) from None
+        except DeliveryError as exc:
+            print(f"error: {exc}", file=sys.stderr)
+            return EXIT_DELIVERY
+        print("", *lines, sep="\n")
     return 0
+
+
+def _alerts(args: argparse.Namespace) -> int:
+    from loader.errors import EXIT_DELIVERY
+    from ops import alerts
+    from ops.delivery import ConfigurationError
+
+    try:
+        outcome = alerts.run_alerts(db.resolve(), schema=args.schema, ops_schema=args.ops_schema,
+                                    since=args.since, dry_run=args.dry_run)
+    except ConfigurationError as exc:
+        raise _UsageError(str(exc)) from None
+    except alerts.AlertsError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return EXIT_NOT_BUILT if exc.not_built else EXIT_DATABASE
+    if outcome.failures:
+        print(f"error: {alerts.failure_line(outcome)}", file=sys.stderr)
+        return EXIT_DELIVERY
+    return 0
+
+
+def _day(text: str):
+    from datetime import date
+
+    try:
+        return date.fromisoformat(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a date (YYYY-MM-DD): {text!r}") from None
 
 
 def _demo(args: argparse.Namespace) -> int:
@@ -200,6 +245,10 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("report", help="the latest complete week and its busiest mailboxes")
     p.add_argument("--schema", default="helpscout", help="schema of the marts")
     p.add_argument("--top", type=int, default=5, help="how many mailboxes to list")
+    p.add_argument("--html-dir", type=Path, default=None,
+                   help="also write the week's self-contained HTML report (with charts) here")
+    p.add_argument("--email", action="store_true",
+                   help="also e-mail the HTML report (HELPSCOUT_SMTP_*, HELPSCOUT_REPORT_EMAIL_TO)")
     p.set_defaults(handler=_report)
 
     p = sub.add_parser("demo", help="a sandbox account loaded, built and documented")
@@ -207,6 +256,16 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--seed", type=int, default=42)
     p.add_argument("--days", type=int, default=365, help="days of history (default 365)")
     p.set_defaults(handler=_demo)
+
+    p = sub.add_parser("alerts", help="send new volume anomalies to the webhook and/or e-mail")
+    p.add_argument("--schema", default="helpscout", help="schema of the marts")
+    p.add_argument("--ops-schema", default="helpscout_ops",
+                   help="schema of the alerts_sent record (created on first use)")
+    p.add_argument("--since", type=_day, default=None,
+                   help="first day to consider (default: seven days ago)")
+    p.add_argument("--dry-run", action="store_true",
+                   help="print the alerts that are due; send and record nothing")
+    p.set_defaults(handler=_alerts)
 
     p = sub.add_parser("erase", help="erase a customer's personal data (right to erasure)",
                        description="Remove a customer's names, addresses and thread bodies "

@@ -1,10 +1,9 @@
 """``make report``: the latest complete week and its five busiest mailboxes, in the terminal.
 
 Reads only the KPI marts (``weekly_summary``, ``mailbox_weekly``) and ``mailboxes``,
-so what it prints is exactly what a dashboard shows. A week is complete
-(``is_complete``) once its end (``period_end_at``, local midnight after its Sunday in
-the reporting time zone the marts were built with) is at or before the data
-watermark: the loader has every change up to it, so the week's figures are final.
+so what it prints is exactly what a dashboard shows. A week is complete once the
+data covers its end (``period_end_at``, local midnight after its Sunday in the
+reporting time zone the marts were built with): see ``_week_is_complete``.
 
 ``hs-ops report [--schema helpscout] [--top 5]``
 """
@@ -97,6 +96,22 @@ def _check_built(cur, schema: str) -> None:
         raise ReportError(f"the marts are not built yet ({names} missing): run `make build`")
 
 
+def _week_is_complete(cur, schema: str) -> sql.Composable:
+    """A week is complete once the data covers its end: ``is_complete`` where the marts
+    have it, else its end against the data watermark ``kpi_settings`` recorded, else
+    against the clock (a lake loaded up to last Tuesday does not make last week whole)."""
+    cur.execute("select column_name from information_schema.columns where table_schema = %s"
+                " and table_name = 'weekly_summary' and column_name = 'is_complete'", (schema,))
+    if cur.fetchone():
+        return sql.SQL("is_complete")
+    cur.execute("select to_regclass(format('%%I.kpi_settings', %s::text))", (schema,))
+    if cur.fetchone()[0] is not None:
+        # no watermark: a lake the loader's log does not describe; the clock decides
+        return sql.SQL("period_end_at <= coalesce((select data_watermark_at from {}.kpi_settings),"
+                       " now())").format(sql.Identifier(schema))
+    return sql.SQL("period_end_at <= now()")
+
+
 def fetch_latest_complete_week(cur, schema: str) -> WeekSummary:
     weekday_columns = sql.SQL(", ").join(sql.Identifier(f"received_{d}") for d in WEEKDAYS)
     cur.execute(
@@ -106,9 +121,10 @@ def fetch_latest_complete_week(cur, schema: str) -> WeekSummary:
             " conversations_received_per_day, {weekdays}, conversations_closed,"
             " conversations_open_at_period_end, replies_sent, first_response_minutes_median,"
             " resolution_minutes_median"
-            " from {schema}.weekly_summary where is_complete"
+            " from {schema}.weekly_summary where {complete}"
             " order by week_start desc limit 1"
-        ).format(weekdays=weekday_columns, schema=sql.Identifier(schema))
+        ).format(weekdays=weekday_columns, schema=sql.Identifier(schema),
+                 complete=_week_is_complete(cur, schema))
     )
     row = cur.fetchone()
     if row is None:
