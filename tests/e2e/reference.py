@@ -478,6 +478,22 @@ MART_KEYS: dict[str, tuple[str, ...]] = {
 }
 
 
+def read_lake_facts(conn, timezone: str = "UTC", schema: str = "helpscout_raw") -> LakeFacts:
+    """The lake's own bookkeeping: each conversation copy's extraction time and status,
+    and the completed conversation windows of the load log."""
+    with conn.cursor() as cur:
+        cur.execute(f"select entity_id, extracted_at, payload ->> 'status'"
+                    f" from {schema}.conversations")
+        copies: dict[int, list[history.Copy]] = {}
+        for entity_id, extracted_at, status in cur.fetchall():
+            copies.setdefault(entity_id, []).append(history.Copy(extracted_at, status))
+        cur.execute(f"select window_start, window_end from {schema}.load_windows"
+                    " where stream = 'conversations' and status = 'completed'"
+                    " and window_start is not null")
+        windows = cur.fetchall()
+    return LakeFacts(copies, windows, timezone)
+
+
 def read_mart(conn, schema: str, mart: str, columns: Iterable[str]) -> dict[Any, Row]:
     """The mart's rows keyed like :meth:`ReferenceState.marts` (only ``columns``)."""
     columns = list(columns)

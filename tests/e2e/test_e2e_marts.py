@@ -28,7 +28,6 @@ from loader.connection import Database
 from ops.database import PROJECT_ROOT
 from ops.dbt import run_dbt
 from sandbox import Sandbox
-from tests.e2e import history as status_history
 from tests.e2e import reference as ref
 
 SIZE = 2000
@@ -48,7 +47,8 @@ RANDOM_CHANGES = 60
 # Day buckets of the backlog in a zone with clock changes (the history spans several).
 REPORTING_TIMEZONE = "Europe/Madrid"
 CORE_MARTS = ("conversations", "conversation_tags", "tags", "mailboxes", "users", "threads",
-              "conversation_status_history")
+              "conversation_status_history", "customers", "conversation_custom_fields", "teams",
+              "team_members", "satisfaction_ratings")
 # The core marts and the backlog with what it needs (the other KPI marts, tag:kpi,
 # have their own suite). Builds after the first skip the unit tests: they test SQL
 # logic, not data.
@@ -98,24 +98,11 @@ class Pipeline:
         assert done.returncode == 0, done.stdout[-4000:]
 
     def lake_facts(self) -> ref.LakeFacts:
-        """The lake's own bookkeeping: each conversation copy's extraction time and
-        status, and the completed conversation windows of the load log."""
         conn = self.database.connect()
         try:
-            with conn.cursor() as cur:
-                cur.execute("select entity_id, extracted_at, payload ->> 'status'"
-                            " from helpscout_raw.conversations")
-                copies: dict[int, list[status_history.Copy]] = {}
-                for entity_id, extracted_at, status in cur.fetchall():
-                    copy = status_history.Copy(extracted_at, status)
-                    copies.setdefault(entity_id, []).append(copy)
-                cur.execute("select window_start, window_end from helpscout_raw.load_windows"
-                            " where stream = 'conversations' and status = 'completed'"
-                            " and window_start is not null")
-                windows = cur.fetchall()
+            return ref.read_lake_facts(conn, REPORTING_TIMEZONE)
         finally:
             conn.close()
-        return ref.LakeFacts(copies, windows, REPORTING_TIMEZONE)
 
     def marts(self) -> dict[str, dict[Any, ref.Row]]:
         """Every column of every core mart, keyed by the mart's primary key."""

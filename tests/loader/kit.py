@@ -51,16 +51,30 @@ def settle(sb: Sandbox) -> None:
 
 
 def normalise(conversation: dict[str, Any]) -> dict[str, Any]:
-    """A conversation without the tag names embedded in it.
+    """A conversation without the tag and customer names embedded in it.
 
-    A conversation carries the tag's name as it was when that copy was fetched;
-    renaming a tag does not modify the conversation, so only ids and colours are
-    comparable with the current truth.
+    A conversation carries the tag's and the customer's names as they were when that
+    copy was fetched; renaming a tag or a customer does not modify the conversation
+    (its modifiedAt stays), so only ids, colours and addresses are comparable with
+    the current truth.
     """
     out = json.loads(json.dumps(conversation))
     out["tags"] = sorted(({k: v for k, v in t.items() if k != "tag"} for t in out["tags"]),
                          key=lambda t: t["id"])
+    _drop_customer_names(out)
     return out
+
+
+def _drop_customer_names(node: Any) -> None:
+    if isinstance(node, dict):
+        if node.get("type") == "customer":
+            node.pop("first", None)
+            node.pop("last", None)
+        for value in node.values():
+            _drop_customer_names(value)
+    elif isinstance(node, list):
+        for value in node:
+            _drop_customer_names(value)
 
 
 @dataclass

@@ -120,8 +120,13 @@ def _marts(database: Database) -> dict[str, dict[Any, ref.Row]]:
 
 def _problems(state: ref.ReferenceState, database: Database) -> list[str]:
     actual = _marts(database)
+    conn = database.connect()
+    try:
+        lake = ref.read_lake_facts(conn)  # the DAG builds with the default zone, UTC
+    finally:
+        conn.close()
     problems: list[str] = []
-    for mart, expected in state.marts().items():
+    for mart, expected in state.marts(lake).items():
         problems += ref.differences(mart, expected, actual[mart])
     return problems
 

@@ -55,14 +55,26 @@ def test_schedule_comes_from_the_variable(airflow_home) -> None:
     assert parsed["dags"]["helpscout_elt"]["schedule"] == "15 6 * * 1-5"
 
 
-def test_load_then_reconcile_then_every_root_model(tasks) -> None:
+def test_load_then_reconcile_then_every_root_model(tasks, pg_server, tmp_path) -> None:
     assert tasks["load"]["upstream"] == []
     assert tasks["load"]["downstream"] == ["reconcile"]
     roots = [t for t, spec in tasks.items() if t.startswith("dbt.") and
              not any(u.startswith("dbt.") for u in spec["upstream"])]
     assert roots and sorted(tasks["reconcile"]["downstream"]) == sorted(roots)
-    # the models that read only the lake are the roots
-    assert all(t.startswith("dbt.stg_helpscout__") for t in roots)
+    # the roots are exactly the seeds and the models that read no other model or seed
+    listed = run_dbt(["--quiet", "ls", "--resource-type", "model", "--resource-type", "seed",
+                      "--output", "json", "--output-keys", "name", "resource_type",
+                      "depends_on"], pg_server, capture=True,
+                     env=dict(os.environ, DBT_TARGET_PATH=str(tmp_path / "target"),
+                              DBT_LOG_PATH=str(tmp_path / "logs")))
+    assert listed.returncode == 0, listed.stdout[-2000:]
+    nodes = [json.loads(line) for line in listed.stdout.splitlines() if line.startswith("{")]
+    independent = {f'{node["name"]}_{node["resource_type"]}_build' for node in nodes
+                   if not any(dep.startswith(("model.", "seed."))
+                              for dep in node.get("depends_on", {}).get("nodes", []))}
+    assert {t.removeprefix("dbt.") for t in roots} == independent
+    assert any(name.startswith("stg_helpscout__") for name in independent)
+    assert "holidays_seed_build" in independent
 
 
 def test_one_task_per_model(tasks) -> None:
