@@ -168,15 +168,28 @@ changed_ranges as (
 
 ),
 
+-- one union per mailbox before expanding to days: many changes over the same
+-- days (a rebuild, a backfill) expand once, not once per conversation
+merged_ranges as (
+
+    select
+        marked_through,
+        mailbox_id,
+        range_agg(changed_days) as changed_days
+    from changed_ranges
+    group by marked_through, mailbox_id
+
+),
+
 range_keys as (
 
     select
-        changed_ranges.marked_through,
-        changed_ranges.mailbox_id,
+        merged_ranges.marked_through,
+        merged_ranges.mailbox_id,
         range_days.day::date as date_day
-    from changed_ranges
+    from merged_ranges
     cross join horizon
-    cross join lateral unnest(changed_ranges.changed_days) as day_ranges (day_range)
+    cross join lateral unnest(merged_ranges.changed_days) as day_ranges (day_range)
     cross join lateral generate_series(
         lower(day_ranges.day_range)::timestamp,
         (coalesce(upper(day_ranges.day_range), horizon.last_day + 1) - 1)::timestamp,
