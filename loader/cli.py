@@ -174,7 +174,8 @@ def _run(args: argparse.Namespace, env: dict[str, str], database: Database | Non
     api = _api(args, env)
     arguments: dict[str, Any] = {
         "streams": list(streams), "since": iso(since) if since else None,
-        "until": iso(until) if until else None, "window": args.window.total_seconds() if args.window else None,
+        "until": iso(until) if until else None,
+        "window": args.window.total_seconds() if args.window else None,
         "window_target": args.window_target, "overlap": args.overlap.total_seconds(),
         "lag": args.lag.total_seconds(), "concurrency": args.concurrency,
         "ratings_lookback": args.ratings_lookback.total_seconds(),
