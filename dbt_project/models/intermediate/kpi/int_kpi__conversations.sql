@@ -1,5 +1,6 @@
 {#- The one place that decides which conversations the KPI marts count, and the
     one place that turns their UTC timestamps into reporting-zone wall time. -#}
+{{ config(indexes=[{'columns': ['conversation_id'], 'unique': true}]) }}
 
 with
 

@@ -2,6 +2,7 @@
     of the zero-filled period spines (see the kpi_*_spine macros). Activity is a
     conversation created, a conversation closed, or a user reply, among the
     conversations the KPI marts count, in reporting-zone wall time. -#}
+{{ config(indexes=[{'columns': ['mailbox_id'], 'unique': true}]) }}
 
 with
 

@@ -1,5 +1,6 @@
 {#- Satisfaction ratings on the conversations the KPI marts count, attributed to
     the conversation's current mailbox and bucketed by when they were given. -#}
+{{ config(indexes=[{'columns': ['rating_id'], 'unique': true}]) }}
 with
 
 ratings as (

@@ -1,5 +1,6 @@
 {#- User replies (the contract's is_user_reply) on the conversations the KPI marts
     count, attributed to the conversation's current mailbox. -#}
+{{ config(indexes=[{'columns': ['thread_id'], 'unique': true}]) }}
 
 with
 

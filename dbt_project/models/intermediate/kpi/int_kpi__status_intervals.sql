@@ -5,6 +5,7 @@
     (null valid_to: open-ended) is active or pending; in local time that interval
     covers the periods from the one holding valid_from up to, not including, the
     one holding valid_to. -#}
+{{ config(indexes=[{'columns': ['conversation_id', 'interval_number'], 'unique': true}]) }}
 
 with
 

@@ -1,6 +1,7 @@
 {#- Conversations received per mailbox, calendar year, ISO weekday and hour of
     day: the heat map of when work arrives. Every cell of every year from the
     mailbox's first activity to the account's latest is present (zero when quiet). -#}
+{{ config(indexes=[{'columns': ['mailbox_id', 'calendar_year', 'iso_day_of_week', 'hour_of_day'], 'unique': true}]) }}
 
 with
 

@@ -1,5 +1,6 @@
 {#- Conversations received per mailbox, calendar year and day of the month
     (1-31), a second grain of the arrival curve kept in its own model. -#}
+{{ config(indexes=[{'columns': ['mailbox_id', 'calendar_year', 'day_of_month'], 'unique': true}]) }}
 
 with
 

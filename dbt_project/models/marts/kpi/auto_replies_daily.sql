@@ -1,5 +1,6 @@
 {#- Conversations received per day (reporting zone) whose subject marks them as
     automatic replies (out of office and similar; `auto_reply_subject_patterns`). -#}
+{{ config(indexes=[{'columns': ['date_day'], 'unique': true}]) }}
 
 with
 

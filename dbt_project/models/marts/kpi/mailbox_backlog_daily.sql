@@ -5,6 +5,7 @@
     Zero rows from each mailbox's first activity to the day holding the data
     watermark; is_complete once the day ended at or before the watermark.
     The KPI filter applies (int_kpi__conversations). -#}
+{{ config(indexes=[{'columns': ['mailbox_id', 'date_day'], 'unique': true}]) }}
 
 with
 

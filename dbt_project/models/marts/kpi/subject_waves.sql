@@ -1,5 +1,6 @@
 {#- Normalized subjects that arrive at least `subject_wave_min_conversations`
     times in one month (reporting zone, by creation): replies to a mass mailing. -#}
+{{ config(indexes=[{'columns': ['month_start', 'subject_normalized'], 'unique': true}]) }}
 
 with
 

@@ -1,3 +1,4 @@
+{{ config(indexes=[{'columns': ['tag_id', 'week_start'], 'unique': true}]) }}
 with
 
 kpi_conversations as (

@@ -2,6 +2,7 @@
     median resolution of each cell: how long conversations run, and what long
     ones cost. Every band of every month from the mailbox's first activity to the
     account's latest is present (zero when quiet). -#}
+{{ config(indexes=[{'columns': ['mailbox_id', 'month_start', 'thread_count_band'], 'unique': true}]) }}
 
 with
 

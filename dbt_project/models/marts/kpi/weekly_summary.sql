@@ -1,6 +1,7 @@
 {#- One row per ISO week (reporting zone) for the whole account: the weekly
     status line. Additive figures are the sums of mailbox_weekly, so the two
     always agree; medians are taken over the account's conversations. -#}
+{{ config(indexes=[{'columns': ['week_start'], 'unique': true}]) }}
 
 with
 
