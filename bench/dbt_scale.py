@@ -29,7 +29,14 @@ import yaml
 
 from bench.bulkfill import FillStats, LakeFiller
 from bench.config import BenchConfig, TimeBudget
-from bench.dbt_runs import TEST_TYPES, DbtRun, DbtSession, upstream_models
+from bench.dbt_runs import (
+    TEST_TYPES,
+    DbtRun,
+    DbtSession,
+    FixedCost,
+    measure_fixed_cost,
+    upstream_models,
+)
 from bench.floor import CONTRACT_MARTS, FLOOR_SCHEMA, FloorRun, drop_floor, run_floor
 from bench.measure import Samples, ratio, stopwatch
 from bench.pg import SizeSampler, database_size, throwaway_database
@@ -69,6 +76,7 @@ class SizeResult:
     incremental_runs: list[DbtRun] = field(default_factory=list)
     mart_rows: dict[str, int] = field(default_factory=dict)
     floor_differences: dict[str, int] | None = None
+    fixed_cost: FixedCost | None = None
 
     @property
     def incremental_over_full(self) -> float:
@@ -108,8 +116,14 @@ class SizeResult:
             "incremental_models_s": round(incr_last.total("model"), 1) if incr_last else None,
             "incremental_tests_s": round(incr_last.total(*TEST_TYPES), 1) if incr_last else None,
             "incremental_top_nodes": incr_last.top() if incr_last else [],
+            "incremental_top_tests": incr_last.top(8, *TEST_TYPES) if incr_last else [],
             "failed_tests": sorted({t for r in self.full_runs + self.incremental_runs
                                     for t in r.failed_tests()}),
+            # every timed run should reuse the manifest parsed before them
+            "timed_runs_that_parsed_everything": [
+                {"args": " ".join(r.args), "because": r.full_parse_reason}
+                for r in self.full_runs + self.incremental_runs if r.full_parse_reason],
+            "fixed_cost": self.fixed_cost.as_dict() if self.fixed_cost else None,
         }
 
 
@@ -169,9 +183,11 @@ def floor_differences(database: Database) -> dict[str, int]:
 
 
 def measure_size(plan: Plan, source: PayloadSource, budget: TimeBudget, *, reserve: float = 0.0,
-                 compare: bool = False, log: Callable[[str], None] = print) -> SizeResult:
-    """Fill, full rounds, incremental rounds. The first of each always runs; the
-    repeats only while ``budget`` still has their likely cost plus ``reserve`` left."""
+                 compare: bool = False, fixed_cost: bool = False,
+                 log: Callable[[str], None] = print) -> SizeResult:
+    """Fill, full rounds, incremental rounds, then (``fixed_cost``) dbt's cost per
+    invocation. The first of each always runs; the repeats only while ``budget``
+    still has their likely cost plus ``reserve`` left."""
     result = SizeResult(plan)
     spacing = _lookback() + timedelta(hours=1)
     now = datetime.now(timezone.utc)
@@ -222,6 +238,14 @@ def measure_size(plan: Plan, source: PayloadSource, budget: TimeBudget, *, reser
             result.incremental_runs.append(build)
             result.incremental.add(build.seconds)
             log(f"   +{2 * changes:,} rows, incremental dbt build {build.seconds:.1f} s")
+        if fixed_cost:
+            result.fixed_cost = measure_fixed_cost(
+                session, 3, lambda seconds: budget.allows(seconds + reserve))
+            cost = result.fixed_cost
+            log(f"   dbt fixed cost: start-up {cost.startup.median:.1f} s, parse "
+                f"{cost.full_parse.median:.1f} s (partial {cost.partial_parse.median:.1f} s), "
+                f"empty build {cost.empty_build.median:.1f} s, nothing-new build "
+                f"{cost.nothing_new_build.median:.1f} s")
         result.peak_bytes = sampler.peak
     return result
 
@@ -241,7 +265,7 @@ def run(config: BenchConfig) -> BenchResult:
     # what the small size's single rounds need, on two shared cores
     small_reserve = 90 + 100 * config.scale
     large_result = measure_size(large, source, config.budget, reserve=small_reserve)
-    small_result = measure_size(small, source, config.budget, compare=True)
+    small_result = measure_size(small, source, config.budget, compare=True, fixed_cost=True)
     sizes = [small_result, large_result]
     figures = []
     for size in sizes:
@@ -264,8 +288,34 @@ def run(config: BenchConfig) -> BenchResult:
             Figure.against(f"{n}: peak database size per 1M conversations",
                            size.peak_bytes_per_million / 1e9, "GB"),
         ]
+    figures += fixed_cost_figures(small_result)
     return BenchResult(
         name="dbt_scale",
         figures=figures,
         details={"sizes": [s.as_dict() for s in sizes], "source": source.describe()},
     )
+
+
+def fixed_cost_figures(size: SizeResult) -> list[Figure]:
+    """dbt's cost per invocation, whatever the lake's size: what a schedule pays per run."""
+    cost = size.fixed_cost
+    if cost is None:
+        return []
+    n = len(cost.startup.values)
+    lake = f"{size.plan.conversations:,} conversations"
+    return [
+        Figure.against("dbt per invocation: start-up (dbt --version)", cost.startup.median, "s",
+                       samples=n),
+        Figure.against("dbt per invocation: parse from scratch", cost.full_parse.median, "s",
+                       samples=n, note=f"dbt parse --no-partial-parse; in dbt "
+                                       f"{cost.full_parse_in_dbt.median:.1f} s"),
+        Figure.against("dbt per invocation: partial parse, nothing changed",
+                       cost.partial_parse.median, "s", samples=n,
+                       note=f"dbt parse; in dbt {cost.partial_parse_in_dbt.median:.1f} s"),
+        Figure.against("dbt per invocation: build selecting nothing", cost.empty_build.median, "s",
+                       samples=n, note="start-up, partial parse, node selection; no node runs"),
+        Figure.against(f"{size.plan.conversations:,}: incremental build, nothing new",
+                       cost.nothing_new_build.median, "s", samples=n,
+                       note=f"dbt build on the {lake} with no new lake rows: every model "
+                            "and test of a 15-minute schedule's quiet run"),
+    ]
