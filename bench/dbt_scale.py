@@ -37,7 +37,14 @@ from bench.dbt_runs import (
     measure_fixed_cost,
     upstream_models,
 )
-from bench.floor import CONTRACT_MARTS, FLOOR_SCHEMA, FloorRun, drop_floor, run_floor
+from bench.floor import (
+    CONTRACT_MARTS,
+    FLOOR_SCHEMA,
+    FloorRun,
+    drop_floor,
+    floor_marts,
+    run_floor,
+)
 from bench.measure import Samples, ratio, stopwatch
 from bench.pg import SizeSampler, database_size, throwaway_database
 from bench.report import BenchResult, Figure
@@ -76,6 +83,7 @@ class SizeResult:
     incremental_runs: list[DbtRun] = field(default_factory=list)
     mart_rows: dict[str, int] = field(default_factory=dict)
     floor_differences: dict[str, int] | None = None
+    marts_not_in_floor: list[str] = field(default_factory=list)
     fixed_cost: FixedCost | None = None
 
     @property
@@ -110,6 +118,7 @@ class SizeResult:
             "floor_rows": self.floor_runs[-1].row_counts if self.floor_runs else {},
             "mart_rows": self.mart_rows,
             "rows_differing_floor_vs_dbt": self.floor_differences,
+            "marts_not_in_floor": self.marts_not_in_floor,
             "full_build_models_s": round(full_last.total("model"), 1) if full_last else None,
             "full_build_tests_s": round(full_last.total(*TEST_TYPES), 1) if full_last else None,
             "full_build_top_nodes": full_last.top() if full_last else [],
@@ -148,12 +157,20 @@ def _mart_rows(database: Database) -> dict[str, int]:
     try:
         with conn.cursor() as cur:
             counts = {}
-            for mart in CONTRACT_MARTS:
+            for mart in floor_marts():
                 cur.execute(f"select count(*) from {MARTS_SCHEMA}.{mart}")
                 counts[mart] = int(cur.fetchone()[0])
             return counts
     finally:
         conn.close()
+
+
+def missing_marts(manifest: dict[str, Any]) -> list[str]:
+    """The marts the build makes (models in the marts schema) that the floor does not:
+    their cost is in the full build and not in the floor."""
+    built = {node["name"] for node in manifest["nodes"].values()
+             if node.get("resource_type") == "model" and node.get("schema") == MARTS_SCHEMA}
+    return sorted(built - set(floor_marts()))
 
 
 def floor_differences(database: Database) -> dict[str, int]:
@@ -165,7 +182,7 @@ def floor_differences(database: Database) -> dict[str, int]:
     out = {}
     try:
         with conn.cursor() as cur:
-            for mart in CONTRACT_MARTS:
+            for mart in floor_marts():
                 cur.execute("select column_name from information_schema.columns"
                             " where table_schema = %s and table_name = %s"
                             " order by ordinal_position", (FLOOR_SCHEMA, mart))
@@ -223,7 +240,10 @@ def measure_size(plan: Plan, source: PayloadSource, budget: TimeBudget, *, reser
             result.full_runs.append(build)
             result.full.add(build.seconds)
             result.full_over_floor.add(ratio(build.seconds, floor.seconds))
-            chain = chain or upstream_models(session.manifest(), CONTRACT_MARTS, MARTS_SCHEMA)
+            if not chain:
+                manifest = session.manifest()
+                chain = upstream_models(manifest, CONTRACT_MARTS, MARTS_SCHEMA)
+                result.marts_not_in_floor = missing_marts(manifest)
             chain_seconds = sum(n.seconds for n in build.nodes if n.unique_id in chain)
             result.chain_over_floor.add(ratio(chain_seconds, floor.seconds))
             log(f"   dbt {' '.join(args)} {build.seconds:.1f} s, floor {floor.seconds:.1f} s")

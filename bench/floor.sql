@@ -7,7 +7,7 @@
 -- The latest copy of each conversation: greatest (extracted_at, lake_id). Kept as
 -- a work table because three marts read it, as any hand-written job would do.
 create table {floor}.latest_conversations as
-select lake.entity_id as conversation_id, lake.payload
+select lake.entity_id as conversation_id, lake.lake_id, lake.extracted_at, lake.payload
 from {raw}.conversations as lake
 inner join (
     select distinct on (entity_id) lake_id
@@ -73,17 +73,171 @@ cross join lateral jsonb_array_elements(
     coalesce(c.payload -> '_embedded' -> 'threads', '[]')
 ) as t;
 
+-- mart: users
+-- The users of the newest listing, plus the users the latest copies reference
+-- (assignee, closer, thread author) that it lacks, named from the latest copy
+-- that names them.
+create table {floor}.users as
+with latest as (
+    select distinct on (entity_id) entity_id, run_id, extracted_at, lake_id, payload
+    from {raw}.users
+    order by entity_id, extracted_at desc, lake_id desc
+),
+listed as (
+    select
+        entity_id as user_id,
+        payload ->> 'firstName' as first_name,
+        payload ->> 'lastName' as last_name,
+        payload ->> 'email' as email,
+        payload ->> 'role' as role,
+        payload ->> 'type' as user_type,
+        payload ->> 'timezone' as timezone,
+        (payload ->> 'createdAt')::timestamptz as created_at,
+        (payload ->> 'updatedAt')::timestamptz as updated_at,
+        true as is_listed
+    from latest
+    where run_id = (select run_id from latest order by extracted_at desc, lake_id desc limit 1)
+),
+refs as (
+    select (c.payload -> 'assignee' ->> 'id')::bigint as user_id, c.extracted_at, c.lake_id,
+        true as is_named, 1 as role_rank, 0::bigint as position, c.payload -> 'assignee' as person
+    from {floor}.latest_conversations as c
+    where c.payload -> 'assignee' ->> 'id' is not null
+    union all
+    select coalesce((c.payload -> 'closedByUser' ->> 'id')::bigint, (c.payload ->> 'closedBy')::bigint),
+        c.extracted_at, c.lake_id, c.payload -> 'closedByUser' ->> 'email' is not null, 2, 0,
+        c.payload -> 'closedByUser'
+    from {floor}.latest_conversations as c
+    where coalesce(c.payload -> 'closedByUser' ->> 'id', c.payload ->> 'closedBy') is not null
+    union all
+    select (t.value -> 'createdBy' ->> 'id')::bigint, c.extracted_at, c.lake_id, true, 3,
+        t.position, t.value -> 'createdBy'
+    from {floor}.latest_conversations as c
+    cross join lateral jsonb_array_elements(
+        coalesce(c.payload -> '_embedded' -> 'threads', '[]')
+    ) with ordinality as t (value, position)
+    where t.value -> 'createdBy' ->> 'type' = 'user' and t.value -> 'createdBy' ->> 'id' is not null
+),
+referenced as (
+    select distinct on (refs.user_id)
+        refs.user_id,
+        refs.person ->> 'first' as first_name,
+        refs.person ->> 'last' as last_name,
+        refs.person ->> 'email' as email,
+        null::text as role,
+        refs.person ->> 'type' as user_type,
+        null::text as timezone,
+        null::timestamptz as created_at,
+        null::timestamptz as updated_at,
+        false as is_listed
+    from refs
+    where not exists (select from listed where listed.user_id = refs.user_id)
+    order by refs.user_id, refs.is_named desc, refs.extracted_at desc, refs.lake_id desc,
+        refs.role_rank, refs.position
+)
+select * from listed
+union all
+select * from referenced;
+
+-- mart: conversation_status_history
+-- Intervals from the status threads of the latest copy, in (created_at, thread_id)
+-- order: a new interval where the status differs from the one in force, the
+-- first at creation; 'active' from creation when no thread set one; an
+-- 'observed' last interval when the copy's status is not the threads' last.
+create table {floor}.conversation_status_history as
+with conv as (
+    select
+        c.conversation_id,
+        c.extracted_at,
+        c.payload ->> 'status' as status,
+        (c.payload ->> 'createdAt')::timestamptz as created_at,
+        (c.payload ->> 'closedAt')::timestamptz as closed_at
+    from {floor}.latest_conversations as c
+),
+ranked as (
+    select
+        t.conversation_id,
+        t.thread_id,
+        t.status,
+        t.created_at,
+        row_number() over w as rank,
+        lag(t.status) over w as previous,
+        count(*) over (partition by t.conversation_id) as thread_total
+    from {floor}.threads as t
+    where t.status in ('active', 'pending', 'closed', 'spam') and t.created_at is not null
+    window w as (partition by t.conversation_id order by t.created_at, t.thread_id)
+),
+ends as (
+    select conversation_id, status as end_status, created_at as last_at
+    from ranked
+    where rank = thread_total
+),
+starts as (
+    select
+        r.conversation_id,
+        case when r.rank = 1 then c.created_at else greatest(r.created_at, c.created_at) end
+            as valid_from,
+        r.status,
+        r.thread_id as set_by_thread_id,
+        'thread' as source,
+        r.rank
+    from ranked as r
+    inner join conv as c on r.conversation_id = c.conversation_id
+    where c.created_at is not null and (r.rank = 1 or r.status <> r.previous)
+    union all
+    select c.conversation_id, c.created_at, 'active', null, 'thread', 0
+    from conv as c
+    where c.created_at is not null
+        and not exists (select from ends as e where e.conversation_id = c.conversation_id)
+    union all
+    select
+        c.conversation_id,
+        greatest(c.created_at, case
+            when c.status = 'closed' and c.closed_at > greatest(e.last_at, c.created_at)
+                then c.closed_at
+            else coalesce((
+                select min(lake.extracted_at)
+                from {raw}.conversations as lake
+                where lake.entity_id = c.conversation_id
+                    and lake.payload ->> 'status' = c.status
+                    and (e.last_at is null or lake.extracted_at > e.last_at)
+            ), c.extracted_at)
+        end),
+        c.status,
+        null,
+        'observed',
+        9223372036854775807
+    from conv as c
+    left join ends as e on c.conversation_id = e.conversation_id
+    where c.created_at is not null
+        and c.status in ('active', 'pending', 'closed', 'spam')
+        and c.status <> coalesce(e.end_status, 'active')
+)
+select
+    conversation_id,
+    row_number() over w as interval_number,
+    status,
+    valid_from,
+    lead(valid_from) over w as valid_to,
+    lead(valid_from) over w is null as is_current,
+    set_by_thread_id,
+    source,
+    lag(status) over w as previous_status,
+    coalesce(lag(status) over w = 'closed' and status in ('active', 'pending'), false)
+        as is_reopening
+from starts
+window w as (partition by conversation_id order by rank);
+
 -- mart: conversations
+-- Business time is counted on the default schedule (Monday to Friday, 09:00-17:00
+-- in UTC, the bench's vars) with no holidays (the bench's holidays seed is
+-- empty): a day table with the open minutes before each day, so an instant's
+-- business clock is one hash join on its date.
 create table {floor}.conversations as
 with gone as (
-    select entity_id, max(detected_at) as detected_at
+    select distinct on (entity_id) entity_id, reason, merged_into_id, detected_at
     from {raw}.conversation_tombstones
-    group by entity_id
-),
-extracted as (
-    select entity_id, max(extracted_at) as extracted_at
-    from {raw}.conversations
-    group by entity_id
+    order by entity_id, detected_at desc, lake_id desc
 ),
 thread_counts as (
     select
@@ -99,10 +253,16 @@ tag_counts as (
     from {floor}.conversation_tags
     group by conversation_id
 ),
+reopenings as (
+    select conversation_id, count(*) as reopen_count
+    from {floor}.conversation_status_history
+    where is_reopening
+    group by conversation_id
+),
 base as (
     -- jsonb_to_record reads each payload once; a `payload ->> 'field'` per
     -- column would decompress the whole toasted payload again for every column.
-    select c.conversation_id, p.*
+    select c.conversation_id, c.extracted_at, p.*
     from {floor}.latest_conversations as c
     cross join lateral jsonb_to_record(c.payload) as p (
         "number" bigint, "mailboxId" bigint, "folderId" bigint, "type" text, "status" text,
@@ -119,6 +279,62 @@ first_response as (
         on b.conversation_id = t.conversation_id and t.is_user_reply and t.created_at >= b."createdAt"
     where b."createdBy" ->> 'type' is distinct from 'user'
     group by b.conversation_id
+),
+-- the end of the gapless chain of completed conversation windows
+windows as (
+    select window_start, window_end,
+        max(window_end) over (order by window_start, window_end
+                              rows between unbounded preceding and 1 preceding) as reach
+    from {raw}.load_windows
+    where stream = 'conversations' and status = 'completed' and window_start is not null
+),
+watermark as (
+    select max(window_end) as at
+    from windows
+    where window_start < coalesce(
+        (select min(window_start) from windows where window_start > reach + interval '1 second'),
+        'infinity')
+),
+days as (
+    select
+        day::date as day,
+        case when extract(isodow from day) <= 5 then day + interval '9 hours' end as opens_at,
+        case when extract(isodow from day) <= 5 then day + interval '17 hours' end as closes_at,
+        480 * (count(*) filter (where extract(isodow from day) <= 5) over (
+            order by day rows between unbounded preceding and 1 preceding)) as minutes_before
+    from generate_series(
+        (select (min("createdAt") - interval '2 days')::date from base)::timestamp at time zone 'UTC',
+        (select (greatest(max("createdAt"), max("closedAt"), max("userUpdatedAt"), now())
+                 + interval '1 year')::date from base)::timestamp at time zone 'UTC',
+        interval '1 day'
+    ) as day
+),
+spans as (
+    select
+        b.conversation_id,
+        b."createdAt" as created_at,
+        case when fr.first_response_at is not null
+            then greatest(fr.first_response_at, b."createdAt") end as responded,
+        case when b.status = 'closed' and b."closedAt" is not null
+            then greatest(b."closedAt", b."createdAt") end as resolved,
+        case when fr.first_response_at is null and watermark.at is not null
+            then greatest(watermark.at, b."createdAt") end as waiting
+    from base as b
+    cross join watermark
+    left join first_response as fr on b.conversation_id = fr.conversation_id
+),
+clocks as (
+    select
+        spans.conversation_id,
+        d_created_at.minutes_before + case when spans.created_at > d_created_at.opens_at then extract(epoch from least(spans.created_at, d_created_at.closes_at) - d_created_at.opens_at) / 60 else 0 end as created_clock,
+        d_responded.minutes_before + case when spans.responded > d_responded.opens_at then extract(epoch from least(spans.responded, d_responded.closes_at) - d_responded.opens_at) / 60 else 0 end as responded_clock,
+        d_resolved.minutes_before + case when spans.resolved > d_resolved.opens_at then extract(epoch from least(spans.resolved, d_resolved.closes_at) - d_resolved.opens_at) / 60 else 0 end as resolved_clock,
+        d_waiting.minutes_before + case when spans.waiting > d_waiting.opens_at then extract(epoch from least(spans.waiting, d_waiting.closes_at) - d_waiting.opens_at) / 60 else 0 end as waiting_clock
+    from spans
+    left join days as d_created_at on (spans.created_at at time zone 'UTC')::date = d_created_at.day
+    left join days as d_responded on (spans.responded at time zone 'UTC')::date = d_responded.day
+    left join days as d_resolved on (spans.resolved at time zone 'UTC')::date = d_resolved.day
+    left join days as d_waiting on (spans.waiting at time zone 'UTC')::date = d_waiting.day
 )
 select
     b.conversation_id,
@@ -129,8 +345,7 @@ select
     b.status,
     b.state,
     b.subject,
-    nullif(btrim(regexp_replace(lower(b.subject), '^\s*((re|fwd?)\s*:\s*)+', '')), '')
-        as subject_normalized,
+    regexp_replace(lower(b.subject), '^\s*((re|fwd?)\s*:\s*)*|\s+$', '', 'g') as subject_normalized,
     b.source ->> 'type' as source_type,
     b.source ->> 'via' as source_via,
     b."createdAt" as created_at,
@@ -141,7 +356,7 @@ select
     b."createdBy" ->> 'type' as created_by_type,
     b."createdBy" ->> 'email' as created_by_email,
     coalesce((b."closedByUser" ->> 'id')::bigint, b."closedBy") as closed_by_user_id,
-    b."closedByUser" ->> 'email' as closed_by_user_email,
+    coalesce(b."closedByUser" ->> 'email', closer.email) as closed_by_user_email,
     (b.assignee ->> 'id')::bigint as assignee_id,
     b.assignee ->> 'email' as assignee_email,
     (b."primaryCustomer" ->> 'id')::bigint as primary_customer_id,
@@ -155,17 +370,33 @@ select
     extract(epoch from fr.first_response_at - b."createdAt") / 60 as first_response_minutes,
     case when b.status = 'closed'
         then extract(epoch from b."closedAt" - b."createdAt") / 60 end as resolution_minutes,
+    clocks.responded_clock - clocks.created_clock as first_response_business_minutes,
+    clocks.resolved_clock - clocks.created_clock as resolution_business_minutes,
+    case
+        when coalesce(b."createdBy" ->> 'type' = 'user', false) or b."createdAt" is null then null
+        when clocks.responded_clock is not null then clocks.responded_clock - clocks.created_clock > 480
+        else coalesce(clocks.waiting_clock - clocks.created_clock > 480, false)
+    end as is_first_response_sla_breached,
     coalesce(b.status = 'spam', false) as is_spam,
-    coalesce(b.state = 'deleted', false)
-        or coalesce(gone.detected_at > extracted.extracted_at, false) as is_deleted,
+    coalesce(b.state = 'deleted', false) or removed.reason is not null as is_deleted,
     coalesce(b."createdBy" ->> 'type' = 'user', false) as is_internal,
-    coalesce(b."closedByUser" ->> 'email' = 'none@nowhere.com', false) as is_closed_by_system
+    coalesce(lower(btrim(coalesce(b."closedByUser" ->> 'email', closer.email))) = 'none@nowhere.com',
+             false) as is_closed_by_system,
+    coalesce(b.status = 'closed' and tc.reply_count > 0, false) as is_resolved,
+    coalesce(ro.reopen_count, 0) as reopen_count,
+    removed.reason as removal_reason,
+    removed.merged_into_id as merged_into_conversation_id,
+    b.extracted_at
 from base as b
-inner join extracted on b.conversation_id = extracted.entity_id
-left join gone on b.conversation_id = gone.entity_id
+left join gone as removed
+    on b.conversation_id = removed.entity_id and removed.detected_at > b.extracted_at
 left join thread_counts as tc on b.conversation_id = tc.conversation_id
 left join tag_counts as tg on b.conversation_id = tg.conversation_id
-left join first_response as fr on b.conversation_id = fr.conversation_id;
+left join reopenings as ro on b.conversation_id = ro.conversation_id
+left join first_response as fr on b.conversation_id = fr.conversation_id
+left join clocks on b.conversation_id = clocks.conversation_id
+left join {floor}.users as closer
+    on coalesce((b."closedByUser" ->> 'id')::bigint, b."closedBy") = closer.user_id;
 
 -- mart: mailboxes
 create table {floor}.mailboxes as
@@ -179,17 +410,148 @@ select distinct on (entity_id)
 from {raw}.mailboxes
 order by entity_id, extracted_at desc, lake_id desc;
 
--- mart: users
-create table {floor}.users as
-select distinct on (entity_id)
-    entity_id as user_id,
-    payload ->> 'firstName' as first_name,
-    payload ->> 'lastName' as last_name,
-    payload ->> 'email' as email,
-    payload ->> 'role' as role,
-    payload ->> 'type' as user_type,
-    payload ->> 'timezone' as timezone,
-    (payload ->> 'createdAt')::timestamptz as created_at,
-    (payload ->> 'updatedAt')::timestamptz as updated_at
-from {raw}.users
-order by entity_id, extracted_at desc, lake_id desc;
+-- mart: conversation_custom_fields
+-- Field values of the latest copy (an empty value is none), named by the
+-- definitions of the latest completed fields listing, else by the copy itself.
+create table {floor}.conversation_custom_fields as
+with definitions as (
+    select distinct on (entity_id) entity_id as field_id, payload ->> 'name' as field_name
+    from {raw}.mailbox_fields
+    where run_id = (
+        select run_id from {raw}.load_windows
+        where stream = 'fields' and status = 'completed'
+        order by finished_at desc, window_id desc
+        limit 1
+    )
+    order by entity_id, extracted_at desc, lake_id desc
+),
+fields as (
+    select distinct on (c.conversation_id, (f.value ->> 'id')::bigint)
+        c.conversation_id,
+        (f.value ->> 'id')::bigint as field_id,
+        f.value ->> 'name' as field_name,
+        f.value ->> 'value' as value,
+        coalesce(nullif(f.value ->> 'text', ''), f.value ->> 'value') as text
+    from {floor}.latest_conversations as c
+    cross join lateral jsonb_array_elements(
+        case when jsonb_typeof(c.payload -> 'customFields') = 'array'
+            then c.payload -> 'customFields' else '[]' end
+    ) with ordinality as f (value, position)
+    where jsonb_typeof(f.value) = 'object' and f.value ->> 'id' is not null
+        and nullif(f.value ->> 'value', '') is not null
+    order by c.conversation_id, (f.value ->> 'id')::bigint, f.position
+)
+select
+    fields.conversation_id,
+    fields.field_id,
+    coalesce(definitions.field_name, fields.field_name) as field_name,
+    fields.value,
+    fields.text
+from fields
+left join definitions on fields.field_id = definitions.field_id;
+
+-- mart: customers
+create table {floor}.customers as
+with latest as (
+    select distinct on (entity_id) entity_id, payload
+    from {raw}.customers
+    order by entity_id, extracted_at desc, lake_id desc
+),
+counts as (
+    select (c.payload -> 'primaryCustomer' ->> 'id')::bigint as customer_id, count(*) as n
+    from {floor}.latest_conversations as c
+    where not exists (
+        select from {raw}.conversation_tombstones as gone
+        where gone.entity_id = c.conversation_id and gone.detected_at > c.extracted_at
+    )
+    group by 1
+)
+select
+    latest.entity_id as customer_id,
+    nullif(latest.payload ->> 'firstName', '') as first_name,
+    nullif(latest.payload ->> 'lastName', '') as last_name,
+    nullif(latest.payload ->> 'organization', '') as organization,
+    nullif(latest.payload -> '_embedded' -> 'emails' -> 0 ->> 'value', '') as primary_email,
+    (latest.payload ->> 'createdAt')::timestamptz as created_at,
+    (latest.payload ->> 'updatedAt')::timestamptz as updated_at,
+    coalesce(counts.n, 0) as conversation_count
+from latest
+left join counts on latest.entity_id = counts.customer_id;
+
+-- mart: teams
+-- The teams of the newest listing, with their members in the newest members unit.
+create table {floor}.teams as
+with latest as (
+    select distinct on (entity_id) entity_id, run_id, extracted_at, lake_id, payload
+    from {raw}.teams
+    order by entity_id, extracted_at desc, lake_id desc
+),
+members as (
+    select team_id, count(distinct entity_id) as n
+    from {raw}.team_members
+    where team_id is not null and run_id = (
+        select run_id from {raw}.load_windows
+        where stream = 'team_members' and status = 'completed'
+        order by finished_at desc, window_id desc
+        limit 1
+    )
+    group by team_id
+)
+select
+    latest.entity_id as team_id,
+    latest.payload ->> 'name' as team_name,
+    latest.payload ->> 'timezone' as timezone,
+    (latest.payload ->> 'createdAt')::timestamptz as created_at,
+    (latest.payload ->> 'updatedAt')::timestamptz as updated_at,
+    coalesce(members.n, 0) as member_count
+from latest
+left join members on latest.entity_id = members.team_id
+where latest.run_id = (
+    select run_id from latest order by extracted_at desc, lake_id desc limit 1
+);
+
+-- mart: team_members
+create table {floor}.team_members as
+select distinct on (m.team_id, m.entity_id)
+    m.team_id,
+    m.entity_id as user_id,
+    m.payload ->> 'firstName' as first_name,
+    m.payload ->> 'lastName' as last_name,
+    m.payload ->> 'email' as email
+from {raw}.team_members as m
+inner join {floor}.teams as teams on m.team_id = teams.team_id
+where m.run_id = (
+    select run_id from {raw}.load_windows
+    where stream = 'team_members' and status = 'completed'
+    order by finished_at desc, window_id desc
+    limit 1
+)
+order by m.team_id, m.entity_id, m.extracted_at desc, m.lake_id desc;
+
+-- mart: satisfaction_ratings
+-- Ratings in their latest state, except those of conversations found deleted.
+create table {floor}.satisfaction_ratings as
+select distinct on (r.entity_id)
+    r.entity_id as rating_id,
+    (r.payload ->> 'id')::bigint as conversation_id,
+    r.entity_id as thread_id,
+    (r.payload ->> 'ratingUserId')::bigint as user_id,
+    (r.payload ->> 'ratingCustomerId')::bigint as customer_id,
+    case lower(coalesce(r.payload ->> 'rating', r.payload ->> 'ratingId'))
+        when '1' then 'great' when 'great' then 'great'
+        when '2' then 'okay' when 'ok' then 'okay' when 'okay' then 'okay'
+        when '3' then 'not_good' when 'not-good' then 'not_good'
+        when 'not_good' then 'not_good' when 'bad' then 'not_good'
+    end as rating,
+    (r.payload ->> 'ratingCreatedAt')::timestamptz as created_at
+from {raw}.satisfaction_ratings as r
+left join {floor}.latest_conversations as c on (r.payload ->> 'id')::bigint = c.conversation_id
+left join lateral (
+    select gone.reason, gone.detected_at
+    from {raw}.conversation_tombstones as gone
+    where gone.entity_id = c.conversation_id
+    order by gone.detected_at desc, gone.lake_id desc
+    limit 1
+) as gone on true
+where not coalesce(gone.reason = 'deleted' and gone.detected_at > c.extracted_at, false)
+order by r.entity_id, r.extracted_at desc, r.lake_id desc;
