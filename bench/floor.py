@@ -20,7 +20,8 @@ FLOOR_SCHEMA = "bench_floor"
 #: The contract's marts (``floor.sql`` builds these and more).
 CONTRACT_MARTS = ("conversations", "conversation_tags", "tags", "mailboxes", "users", "threads")
 #: Sections of ``floor.sql`` that are no mart: intermediate results several marts read.
-WORK_TABLES = ("latest_conversations",)
+WORK_TABLES = ("latest_conversations", "data_watermark", "kpi_conversations", "kpi_replies",
+               "kpi_spans")
 
 
 @dataclass(frozen=True)

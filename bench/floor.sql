@@ -228,6 +228,23 @@ select
 from starts
 window w as (partition by conversation_id order by rank);
 
+-- mart: data_watermark
+-- Work table: the end of the gapless chain of completed conversation windows,
+-- up to which the lake has every change (null before the first window).
+create table {floor}.data_watermark as
+with windows as (
+    select window_start, window_end,
+        max(window_end) over (order by window_start, window_end
+                              rows between unbounded preceding and 1 preceding) as reach
+    from {raw}.load_windows
+    where stream = 'conversations' and status = 'completed' and window_start is not null
+)
+select max(window_end) as at
+from windows
+where window_start < coalesce(
+    (select min(window_start) from windows where window_start > reach + interval '1 second'),
+    'infinity');
+
 -- mart: conversations
 -- Business time is counted on the default schedule (Monday to Friday, 09:00-17:00
 -- in UTC, the bench's vars) with no holidays (the bench's holidays seed is
@@ -280,20 +297,8 @@ first_response as (
     where b."createdBy" ->> 'type' is distinct from 'user'
     group by b.conversation_id
 ),
--- the end of the gapless chain of completed conversation windows
-windows as (
-    select window_start, window_end,
-        max(window_end) over (order by window_start, window_end
-                              rows between unbounded preceding and 1 preceding) as reach
-    from {raw}.load_windows
-    where stream = 'conversations' and status = 'completed' and window_start is not null
-),
 watermark as (
-    select max(window_end) as at
-    from windows
-    where window_start < coalesce(
-        (select min(window_start) from windows where window_start > reach + interval '1 second'),
-        'infinity')
+    select at from {floor}.data_watermark
 ),
 days as (
     select
@@ -555,3 +560,243 @@ left join lateral (
 ) as gone on true
 where not coalesce(gone.reason = 'deleted' and gone.detected_at > c.extracted_at, false)
 order by r.entity_id, r.extracted_at desc, r.lake_id desc;
+
+-- mart: kpi_conversations
+-- Work table: the conversations the KPI marts count (no spam, deleted, internal
+-- or system-closed ones), with their times as reporting-zone (UTC) wall time.
+create table {floor}.kpi_conversations as
+select
+    conversation_id, mailbox_id, status, subject, nullif(subject_normalized, '') as subject_normalized,
+    thread_count, created_at, closed_at, first_response_at, first_response_minutes,
+    resolution_minutes, first_response_business_minutes, resolution_business_minutes,
+    is_first_response_sla_breached,
+    coalesce(status = 'closed' and closed_at is not null, false) as is_closed,
+    created_at at time zone 'UTC' as created_local,
+    case when status = 'closed' then closed_at at time zone 'UTC' end as closed_local,
+    first_response_at at time zone 'UTC' as first_response_local
+from {floor}.conversations
+where is_spam is not true and is_deleted is not true and created_at is not null
+    and mailbox_id is not null and is_internal is not true and is_closed_by_system is not true;
+
+-- mart: kpi_replies
+-- Work table: the user replies in those conversations.
+create table {floor}.kpi_replies as
+select t.conversation_id, k.mailbox_id, t.created_by_id as user_id,
+    t.created_at at time zone 'UTC' as created_local
+from {floor}.threads as t
+inner join {floor}.kpi_conversations as k on t.conversation_id = k.conversation_id
+where t.is_user_reply and t.created_at is not null;
+
+-- mart: kpi_spans
+-- Work table: each mailbox's first activity and the account's last, the bounds
+-- of the zero-filled periods.
+create table {floor}.kpi_spans as
+with activity as (
+    select mailbox_id, min(created_local) as first_at, max(created_local) as last_at
+    from {floor}.kpi_conversations group by mailbox_id
+    union all
+    select mailbox_id, min(closed_local), max(closed_local)
+    from {floor}.kpi_conversations where is_closed group by mailbox_id
+    union all
+    select mailbox_id, min(created_local), max(created_local)
+    from {floor}.kpi_replies group by mailbox_id
+)
+select mailbox_id, min(first_at) as first_at, max(max(last_at)) over () as account_last_at
+from activity
+group by mailbox_id;
+
+-- mart: mailbox_daily
+create table {floor}.mailbox_daily as
+with spine as (
+    select s.mailbox_id, p::date as period_start
+    from {floor}.kpi_spans as s
+    cross join lateral generate_series(date_trunc('day', s.first_at),
+                                       date_trunc('day', s.account_last_at),
+                                       interval '1 day') as p
+),
+received as (
+    select mailbox_id, date_trunc('day', created_local)::date as period_start, count(*) as n
+    from {floor}.kpi_conversations group by 1, 2
+),
+closed as (
+    select
+        mailbox_id, date_trunc('day', closed_local)::date as period_start, count(*) as n,
+        (percentile_cont(0.5) within group (order by resolution_minutes))::numeric as median,
+        (percentile_cont(0.9) within group (order by resolution_minutes))::numeric as p90,
+        avg(resolution_minutes) as mean,
+        (percentile_cont(0.5) within group (order by resolution_business_minutes))::numeric
+            as business_median,
+        (percentile_cont(0.9) within group (order by resolution_business_minutes))::numeric
+            as business_p90
+    from {floor}.kpi_conversations where is_closed group by 1, 2
+),
+responded as (
+    select
+        mailbox_id, date_trunc('day', first_response_local)::date as period_start, count(*) as n,
+        (percentile_cont(0.5) within group (order by first_response_minutes))::numeric as median,
+        (percentile_cont(0.9) within group (order by first_response_minutes))::numeric as p90,
+        (percentile_cont(0.5) within group (order by first_response_business_minutes))::numeric
+            as business_median,
+        (percentile_cont(0.9) within group (order by first_response_business_minutes))::numeric
+            as business_p90,
+        count(*) filter (where not is_first_response_sla_breached) as within_sla
+    from {floor}.kpi_conversations where first_response_at is not null group by 1, 2
+),
+replies as (
+    select mailbox_id, date_trunc('day', created_local)::date as period_start, count(*) as n,
+        count(distinct user_id) as users
+    from {floor}.kpi_replies group by 1, 2
+),
+ratings as (
+    select k.mailbox_id, date_trunc('day', r.created_at at time zone 'UTC')::date as period_start,
+        count(*) as n, count(*) filter (where r.rating = 'great') as great
+    from {floor}.satisfaction_ratings as r
+    inner join {floor}.kpi_conversations as k on r.conversation_id = k.conversation_id
+    where r.created_at is not null and r.rating is not null
+    group by 1, 2
+),
+open_changes as (
+    select k.mailbox_id, date_trunc('day', e.at at time zone 'UTC')::date as period_start,
+        sum(e.change) as change
+    from {floor}.conversation_status_history as h
+    inner join {floor}.kpi_conversations as k on h.conversation_id = k.conversation_id
+    cross join lateral (values (h.valid_from, 1), (h.valid_to, -1)) as e (at, change)
+    where h.status in ('active', 'pending') and e.at is not null
+    group by 1, 2
+),
+watermark as (
+    select at from {floor}.data_watermark
+)
+select
+    spine.mailbox_id,
+    spine.period_start as date_day,
+    (spine.period_start + interval '1 day') at time zone 'UTC' as period_end_at,
+    coalesce(received.n, 0) as conversations_received,
+    coalesce(closed.n, 0) as conversations_closed,
+    coalesce(replies.n, 0) as replies_sent,
+    coalesce(replies.users, 0) as users_replying,
+    round(coalesce(closed.n, 0)::numeric / nullif(replies.users, 0), 2) as closed_per_replying_user,
+    closed.median as resolution_minutes_median,
+    closed.p90 as resolution_minutes_p90,
+    closed.mean as resolution_minutes_mean,
+    closed.business_median as resolution_business_minutes_median,
+    closed.business_p90 as resolution_business_minutes_p90,
+    coalesce(responded.n, 0) as conversations_first_responded,
+    responded.median as first_response_minutes_median,
+    responded.p90 as first_response_minutes_p90,
+    responded.business_median as first_response_business_minutes_median,
+    responded.business_p90 as first_response_business_minutes_p90,
+    coalesce(responded.within_sla, 0) as conversations_first_responded_within_sla,
+    responded.within_sla::numeric / nullif(responded.n, 0) as first_response_within_sla_share,
+    sum(coalesce(open_changes.change, 0)) over (
+        partition by spine.mailbox_id order by spine.period_start) as conversations_open_at_period_end,
+    coalesce((spine.period_start + interval '1 day') at time zone 'UTC' <= watermark.at, false)
+        as is_complete,
+    coalesce(ratings.n, 0) as ratings_received,
+    round(ratings.great::numeric / nullif(ratings.n, 0), 4) as share_rated_great
+from spine
+cross join watermark
+left join received using (mailbox_id, period_start)
+left join closed using (mailbox_id, period_start)
+left join responded using (mailbox_id, period_start)
+left join replies using (mailbox_id, period_start)
+left join ratings using (mailbox_id, period_start)
+left join open_changes using (mailbox_id, period_start);
+
+-- mart: mailbox_weekly
+create table {floor}.mailbox_weekly as
+with spine as (
+    select s.mailbox_id, p::date as period_start
+    from {floor}.kpi_spans as s
+    cross join lateral generate_series(date_trunc('week', s.first_at),
+                                       date_trunc('week', s.account_last_at),
+                                       interval '1 week') as p
+),
+received as (
+    select mailbox_id, date_trunc('week', created_local)::date as period_start, count(*) as n
+    from {floor}.kpi_conversations group by 1, 2
+),
+closed as (
+    select
+        mailbox_id, date_trunc('week', closed_local)::date as period_start, count(*) as n,
+        (percentile_cont(0.5) within group (order by resolution_minutes))::numeric as median,
+        (percentile_cont(0.9) within group (order by resolution_minutes))::numeric as p90,
+        avg(resolution_minutes) as mean,
+        (percentile_cont(0.5) within group (order by resolution_business_minutes))::numeric
+            as business_median,
+        (percentile_cont(0.9) within group (order by resolution_business_minutes))::numeric
+            as business_p90
+    from {floor}.kpi_conversations where is_closed group by 1, 2
+),
+responded as (
+    select
+        mailbox_id, date_trunc('week', first_response_local)::date as period_start, count(*) as n,
+        (percentile_cont(0.5) within group (order by first_response_minutes))::numeric as median,
+        (percentile_cont(0.9) within group (order by first_response_minutes))::numeric as p90,
+        (percentile_cont(0.5) within group (order by first_response_business_minutes))::numeric
+            as business_median,
+        (percentile_cont(0.9) within group (order by first_response_business_minutes))::numeric
+            as business_p90,
+        count(*) filter (where not is_first_response_sla_breached) as within_sla
+    from {floor}.kpi_conversations where first_response_at is not null group by 1, 2
+),
+replies as (
+    select mailbox_id, date_trunc('week', created_local)::date as period_start, count(*) as n,
+        count(distinct user_id) as users
+    from {floor}.kpi_replies group by 1, 2
+),
+ratings as (
+    select k.mailbox_id, date_trunc('week', r.created_at at time zone 'UTC')::date as period_start,
+        count(*) as n, count(*) filter (where r.rating = 'great') as great
+    from {floor}.satisfaction_ratings as r
+    inner join {floor}.kpi_conversations as k on r.conversation_id = k.conversation_id
+    where r.created_at is not null and r.rating is not null
+    group by 1, 2
+),
+open_changes as (
+    select k.mailbox_id, date_trunc('week', e.at at time zone 'UTC')::date as period_start,
+        sum(e.change) as change
+    from {floor}.conversation_status_history as h
+    inner join {floor}.kpi_conversations as k on h.conversation_id = k.conversation_id
+    cross join lateral (values (h.valid_from, 1), (h.valid_to, -1)) as e (at, change)
+    where h.status in ('active', 'pending') and e.at is not null
+    group by 1, 2
+),
+watermark as (
+    select at from {floor}.data_watermark
+)
+select
+    spine.mailbox_id,
+    spine.period_start as week_start,
+    (spine.period_start + interval '1 week') at time zone 'UTC' as period_end_at,
+    coalesce(received.n, 0) as conversations_received,
+    coalesce(closed.n, 0) as conversations_closed,
+    coalesce(replies.n, 0) as replies_sent,
+    coalesce(replies.users, 0) as users_replying,
+    round(coalesce(closed.n, 0)::numeric / nullif(replies.users, 0), 2) as closed_per_replying_user,
+    closed.median as resolution_minutes_median,
+    closed.p90 as resolution_minutes_p90,
+    closed.mean as resolution_minutes_mean,
+    closed.business_median as resolution_business_minutes_median,
+    closed.business_p90 as resolution_business_minutes_p90,
+    coalesce(responded.n, 0) as conversations_first_responded,
+    responded.median as first_response_minutes_median,
+    responded.p90 as first_response_minutes_p90,
+    responded.business_median as first_response_business_minutes_median,
+    responded.business_p90 as first_response_business_minutes_p90,
+    coalesce(responded.within_sla, 0) as conversations_first_responded_within_sla,
+    responded.within_sla::numeric / nullif(responded.n, 0) as first_response_within_sla_share,
+    sum(coalesce(open_changes.change, 0)) over (
+        partition by spine.mailbox_id order by spine.period_start) as conversations_open_at_period_end,
+    coalesce((spine.period_start + interval '1 week') at time zone 'UTC' <= watermark.at, false)
+        as is_complete,
+    coalesce(ratings.n, 0) as ratings_received,
+    round(ratings.great::numeric / nullif(ratings.n, 0), 4) as share_rated_great
+from spine
+cross join watermark
+left join received using (mailbox_id, period_start)
+left join closed using (mailbox_id, period_start)
+left join responded using (mailbox_id, period_start)
+left join replies using (mailbox_id, period_start)
+left join ratings using (mailbox_id, period_start)
+left join open_changes using (mailbox_id, period_start);
