@@ -800,3 +800,117 @@ left join responded using (mailbox_id, period_start)
 left join replies using (mailbox_id, period_start)
 left join ratings using (mailbox_id, period_start)
 left join open_changes using (mailbox_id, period_start);
+
+-- mart: weekly_summary
+-- The account's weeks: mailbox_weekly summed, arrivals by weekday, medians.
+create table {floor}.weekly_summary as
+with weeks as (
+    select week_start, min(period_end_at) as period_end_at,
+        sum(conversations_received) as received, sum(conversations_closed) as closed,
+        sum(conversations_open_at_period_end) as open_at_end, sum(replies_sent) as replies,
+        bool_and(is_complete) as is_complete
+    from {floor}.mailbox_weekly
+    group by week_start
+),
+arrivals as (
+    select date_trunc('week', created_local)::date as week_start,
+        count(*) filter (where extract(isodow from created_local) = 1) as mon,
+        count(*) filter (where extract(isodow from created_local) = 2) as tue,
+        count(*) filter (where extract(isodow from created_local) = 3) as wed,
+        count(*) filter (where extract(isodow from created_local) = 4) as thu,
+        count(*) filter (where extract(isodow from created_local) = 5) as fri,
+        count(*) filter (where extract(isodow from created_local) = 6) as sat,
+        count(*) filter (where extract(isodow from created_local) = 7) as sun
+    from {floor}.kpi_conversations
+    group by 1
+),
+closed as (
+    select date_trunc('week', closed_local)::date as week_start,
+        (percentile_cont(0.5) within group (order by resolution_minutes))::numeric as median
+    from {floor}.kpi_conversations where is_closed group by 1
+),
+responded as (
+    select date_trunc('week', first_response_local)::date as week_start,
+        (percentile_cont(0.5) within group (order by first_response_minutes))::numeric as median
+    from {floor}.kpi_conversations where first_response_at is not null group by 1
+)
+select
+    weeks.week_start,
+    weeks.period_end_at,
+    'UTC'::text as reporting_timezone,
+    sum(weeks.received) over (order by weeks.week_start) as conversations_total,
+    weeks.received as conversations_received,
+    round(weeks.received / 7.0, 2) as conversations_received_per_day,
+    coalesce(arrivals.mon, 0) as received_monday,
+    coalesce(arrivals.tue, 0) as received_tuesday,
+    coalesce(arrivals.wed, 0) as received_wednesday,
+    coalesce(arrivals.thu, 0) as received_thursday,
+    coalesce(arrivals.fri, 0) as received_friday,
+    coalesce(arrivals.sat, 0) as received_saturday,
+    coalesce(arrivals.sun, 0) as received_sunday,
+    weeks.closed as conversations_closed,
+    weeks.open_at_end as conversations_open_at_period_end,
+    weeks.replies as replies_sent,
+    responded.median as first_response_minutes_median,
+    closed.median as resolution_minutes_median,
+    weeks.is_complete
+from weeks
+left join arrivals using (week_start)
+left join closed using (week_start)
+left join responded using (week_start);
+
+-- mart: auto_replies_daily
+-- The bench's auto_reply_subject_patterns var as one case-insensitive alternation.
+create table {floor}.auto_replies_daily as
+with days as (
+    select p::date as date_day
+    from (select min(first_at) as first_at, max(account_last_at) as last_at from {floor}.kpi_spans) as b
+    cross join lateral generate_series(date_trunc('day', b.first_at), date_trunc('day', b.last_at),
+                                       interval '1 day') as p
+),
+received as (
+    select date_trunc('day', created_local)::date as date_day, count(*) as n,
+        count(*) filter (where coalesce(subject ~* '(out of (the )?office|automatic reply'
+            '|auto(matic)?[- ]?reply|autoreply|respuesta autom[aá]tica|fuera de (la )?oficina'
+            '|resposta autom[aà]tica|fora de (l.)?oficina|fora do escrit[oó]rio|aus[eê]ncia'
+            '|r[ée]ponse automatique|absence du bureau|automatische antwort|abwesenheitsnotiz'
+            '|nicht im b[üu]ro)', false)) as auto
+    from {floor}.kpi_conversations
+    group by 1
+)
+select
+    days.date_day,
+    coalesce(received.auto, 0) as auto_reply_conversations,
+    coalesce(received.n, 0) as conversations_received,
+    round(coalesce(received.auto, 0)::numeric / nullif(received.n, 0), 4) as auto_reply_share,
+    coalesce((days.date_day + interval '1 day') at time zone 'UTC'
+             <= (select at from {floor}.data_watermark), false) as is_complete
+from days
+left join received using (date_day);
+
+-- mart: subject_waves
+create table {floor}.subject_waves as
+select
+    date_trunc('month', created_local)::date as month_start,
+    subject_normalized,
+    count(*) as conversations_received,
+    count(distinct mailbox_id) as mailbox_count,
+    min(created_at) as first_arrival_at,
+    max(created_at) as last_arrival_at,
+    extract(epoch from max(created_at) - min(created_at)) / 60 as wave_span_minutes
+from {floor}.kpi_conversations
+where subject_normalized is not null
+group by 1, 2
+having count(*) >= 10;
+
+-- mart: kpi_settings
+create table {floor}.kpi_settings as
+select
+    'UTC'::text as reporting_timezone,
+    false as is_internal_included,
+    false as is_system_closed_included,
+    ''::text as internal_email_domains,
+    8 as anomaly_baseline_weeks,
+    1.5::numeric as anomaly_iqr_multiplier,
+    10.0::numeric as anomaly_min_delta,
+    (select at from {floor}.data_watermark) as data_watermark_at;
