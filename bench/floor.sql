@@ -914,3 +914,222 @@ select
     1.5::numeric as anomaly_iqr_multiplier,
     10.0::numeric as anomaly_min_delta,
     (select at from {floor}.data_watermark) as data_watermark_at;
+
+-- mart: tag_weekly
+-- Per tag, every account week from the tag's first (arrival, closing or first
+-- response) week on.
+create table {floor}.tag_weekly as
+with tagged as (
+    select
+        ct.tag_id, ct.tag_name, k.resolution_minutes, k.first_response_minutes,
+        date_trunc('week', k.created_local)::date as created_week,
+        date_trunc('week', k.closed_local)::date as closed_week,
+        date_trunc('week', k.first_response_local)::date as responded_week
+    from {floor}.conversation_tags as ct
+    inner join {floor}.kpi_conversations as k on ct.conversation_id = k.conversation_id
+),
+weeks as (
+    select p::date as week_start
+    from (select min(first_at) as first_at, max(account_last_at) as last_at from {floor}.kpi_spans) as b
+    cross join lateral generate_series(date_trunc('week', b.first_at), date_trunc('week', b.last_at),
+                                       interval '1 week') as p
+),
+spine as (
+    select bounds.tag_id, coalesce(tags.tag_name, bounds.tag_name) as tag_name, weeks.week_start
+    from (
+        select tag_id, min(tag_name) as tag_name,
+            min(least(created_week, closed_week, responded_week)) as first_week
+        from tagged group by tag_id
+    ) as bounds
+    inner join weeks on bounds.first_week <= weeks.week_start
+    left join {floor}.tags as tags on bounds.tag_id = tags.tag_id
+),
+received as (
+    select tag_id, created_week as week_start, count(*) as n from tagged group by 1, 2
+),
+closed as (
+    select tag_id, closed_week as week_start, count(*) as n,
+        (percentile_cont(0.5) within group (order by resolution_minutes))::numeric as median
+    from tagged where closed_week is not null group by 1, 2
+),
+responded as (
+    select tag_id, responded_week as week_start, count(*) as n,
+        (percentile_cont(0.5) within group (order by first_response_minutes))::numeric as median
+    from tagged where responded_week is not null group by 1, 2
+),
+account as (
+    select date_trunc('week', created_local)::date as week_start, count(*) as n
+    from {floor}.kpi_conversations group by 1
+)
+select
+    spine.tag_id,
+    spine.week_start,
+    spine.tag_name,
+    (spine.week_start + interval '1 week') at time zone 'UTC' as period_end_at,
+    coalesce(received.n, 0) as conversations_received,
+    coalesce(closed.n, 0) as conversations_closed,
+    closed.median as resolution_minutes_median,
+    coalesce(responded.n, 0) as conversations_first_responded,
+    responded.median as first_response_minutes_median,
+    coalesce(account.n, 0) as account_conversations_received,
+    round(coalesce(received.n, 0)::numeric / nullif(account.n, 0), 4) as share_of_received,
+    coalesce((spine.week_start + interval '1 week') at time zone 'UTC'
+             <= (select at from {floor}.data_watermark), false) as is_complete
+from spine
+left join received using (tag_id, week_start)
+left join closed using (tag_id, week_start)
+left join responded using (tag_id, week_start)
+left join account using (week_start);
+
+-- mart: arrival_curve
+-- Arrivals per mailbox, year (from the mailbox's first activity to the account's
+-- last), ISO weekday and hour, zero-filled.
+create table {floor}.arrival_curve as
+with received as (
+    select mailbox_id, extract(year from created_local)::integer as calendar_year,
+        extract(isodow from created_local)::integer as iso_day_of_week,
+        extract(hour from created_local)::integer as hour_of_day, count(*) as n
+    from {floor}.kpi_conversations
+    group by 1, 2, 3, 4
+)
+select
+    s.mailbox_id,
+    y.calendar_year,
+    d.iso_day_of_week,
+    h.hour_of_day,
+    trim(to_char(date '2001-01-01' + d.iso_day_of_week - 1, 'Day')) as day_name,
+    coalesce(received.n, 0) as conversations_received
+from {floor}.kpi_spans as s
+cross join lateral generate_series(extract(year from s.first_at)::integer,
+                                   extract(year from s.account_last_at)::integer) as y (calendar_year)
+cross join generate_series(1, 7) as d (iso_day_of_week)
+cross join generate_series(0, 23) as h (hour_of_day)
+left join received using (mailbox_id, calendar_year, iso_day_of_week, hour_of_day);
+
+-- mart: arrival_day_of_month
+create table {floor}.arrival_day_of_month as
+with spine as (
+    select s.mailbox_id, y.calendar_year
+    from {floor}.kpi_spans as s
+    cross join lateral generate_series(extract(year from s.first_at)::integer,
+                                       extract(year from s.account_last_at)::integer) as y (calendar_year)
+),
+year_days as (
+    select extract(year from d)::integer as calendar_year, extract(day from d)::integer as day_of_month,
+        count(*) as months_with_day
+    from (select distinct calendar_year from spine) as y
+    cross join lateral generate_series(make_date(y.calendar_year, 1, 1)::timestamp,
+                                       make_date(y.calendar_year, 12, 31)::timestamp,
+                                       interval '1 day') as d
+    group by 1, 2
+),
+received as (
+    select mailbox_id, extract(year from created_local)::integer as calendar_year,
+        extract(day from created_local)::integer as day_of_month, count(*) as n
+    from {floor}.kpi_conversations
+    group by 1, 2, 3
+)
+select
+    spine.mailbox_id,
+    spine.calendar_year,
+    year_days.day_of_month,
+    year_days.months_with_day,
+    coalesce(received.n, 0) as conversations_received
+from spine
+inner join year_days using (calendar_year)
+left join received using (mailbox_id, calendar_year, day_of_month);
+
+-- mart: thread_depth
+create table {floor}.thread_depth as
+with bands (band_order, thread_count_band, min_threads, max_threads) as (
+    values (1, '1', 0, 1), (2, '2', 2, 2), (3, '3-5', 3, 5), (4, '6-10', 6, 10),
+        (5, '11-20', 11, 20), (6, '21+', 21, null)
+),
+per_cell as (
+    select
+        mailbox_id,
+        date_trunc('month', created_local)::date as month_start,
+        case
+            when coalesce(thread_count, 0) <= 1 then 1
+            when thread_count = 2 then 2
+            when thread_count <= 5 then 3
+            when thread_count <= 10 then 4
+            when thread_count <= 20 then 5
+            else 6
+        end as band_order,
+        count(*) as received,
+        count(*) filter (where is_closed) as closed,
+        (percentile_cont(0.5) within group (order by resolution_minutes))::numeric as median
+    from {floor}.kpi_conversations
+    group by 1, 2, 3
+)
+select
+    s.mailbox_id,
+    m.month_start,
+    bands.thread_count_band,
+    bands.band_order,
+    bands.min_threads,
+    bands.max_threads,
+    coalesce(per_cell.received, 0) as conversations_received,
+    coalesce(per_cell.closed, 0) as conversations_closed,
+    per_cell.median as resolution_minutes_median
+from {floor}.kpi_spans as s
+cross join lateral generate_series(date_trunc('month', s.first_at), date_trunc('month', s.account_last_at),
+                                   interval '1 month') as p
+cross join lateral (select p::date as month_start) as m
+cross join bands
+left join per_cell using (mailbox_id, month_start, band_order);
+
+-- mart: mailbox_backlog_daily
+-- Per mailbox and day up to the data watermark's: open and pending at day end
+-- (from the status intervals), arrivals, closings and reopenings.
+create table {floor}.mailbox_backlog_daily as
+with intervals as (
+    select k.mailbox_id, h.status, h.is_reopening,
+        h.valid_from at time zone 'UTC' as from_local, h.valid_to at time zone 'UTC' as to_local
+    from {floor}.conversation_status_history as h
+    inner join {floor}.kpi_conversations as k on h.conversation_id = k.conversation_id
+),
+spine as (
+    select s.mailbox_id, p::date as date_day
+    from {floor}.kpi_spans as s
+    cross join {floor}.data_watermark as w
+    cross join lateral generate_series(date_trunc('day', s.first_at),
+                                       date_trunc('day', w.at at time zone 'UTC'),
+                                       interval '1 day') as p
+),
+changes as (
+    select mailbox_id, date_trunc('day', e.at)::date as date_day,
+        sum(e.change) as open_change,
+        sum(e.change) filter (where status = 'pending') as pending_change
+    from intervals
+    cross join lateral (values (from_local, 1), (to_local, -1)) as e (at, change)
+    where status in ('active', 'pending') and e.at is not null
+    group by 1, 2
+),
+received as (
+    select mailbox_id, date_trunc('day', created_local)::date as date_day, count(*) as n
+    from {floor}.kpi_conversations group by 1, 2
+),
+status_changes as (
+    select mailbox_id, date_trunc('day', from_local)::date as date_day,
+        count(*) filter (where status = 'closed') as closed,
+        count(*) filter (where is_reopening) as reopened
+    from intervals group by 1, 2
+)
+select
+    spine.mailbox_id,
+    spine.date_day,
+    (spine.date_day + interval '1 day') at time zone 'UTC' as day_end_at,
+    sum(coalesce(changes.open_change, 0)) over w as open_at_day_end,
+    sum(coalesce(changes.pending_change, 0)) over w as pending_at_day_end,
+    coalesce(received.n, 0) as conversations_received,
+    coalesce(status_changes.closed, 0) as conversations_closed,
+    coalesce(status_changes.reopened, 0) as conversations_reopened,
+    coalesce((spine.date_day + interval '1 day') at time zone 'UTC'
+             <= (select at from {floor}.data_watermark), false) as is_complete
+from spine
+left join changes using (mailbox_id, date_day)
+left join received using (mailbox_id, date_day)
+left join status_changes using (mailbox_id, date_day)
+window w as (partition by spine.mailbox_id order by spine.date_day);
