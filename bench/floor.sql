@@ -106,41 +106,52 @@ listed as (
     where run_id = (select run_id from latest order by extracted_at desc, lake_id desc limit 1)
 ),
 refs as (
-    select (c.payload -> 'assignee' ->> 'id')::bigint as user_id, c.extracted_at, c.lake_id,
-        true as is_named, 1 as role_rank, 0::bigint as position, c.payload -> 'assignee' as person
+    -- one read of each payload for the assignee and closer; thread authors from threads
+    select r.user_id, c.extracted_at, c.lake_id, r.is_named
     from {floor}.latest_conversations as c
-    where c.payload -> 'assignee' ->> 'id' is not null
+    cross join lateral jsonb_to_record(c.payload) as p (assignee jsonb, "closedByUser" jsonb,
+                                                         "closedBy" bigint)
+    cross join lateral (values
+        ((p.assignee ->> 'id')::bigint, true),
+        (coalesce((p."closedByUser" ->> 'id')::bigint, p."closedBy"),
+         p."closedByUser" ->> 'email' is not null)
+    ) as r (user_id, is_named)
+    where r.user_id is not null
     union all
-    select coalesce((c.payload -> 'closedByUser' ->> 'id')::bigint, (c.payload ->> 'closedBy')::bigint),
-        c.extracted_at, c.lake_id, c.payload -> 'closedByUser' ->> 'email' is not null, 2, 0,
-        c.payload -> 'closedByUser'
-    from {floor}.latest_conversations as c
-    where coalesce(c.payload -> 'closedByUser' ->> 'id', c.payload ->> 'closedBy') is not null
-    union all
-    select (t.value -> 'createdBy' ->> 'id')::bigint, c.extracted_at, c.lake_id, true, 3,
-        t.position, t.value -> 'createdBy'
-    from {floor}.latest_conversations as c
-    cross join lateral jsonb_array_elements(
-        coalesce(c.payload -> '_embedded' -> 'threads', '[]')
-    ) with ordinality as t (value, position)
-    where t.value -> 'createdBy' ->> 'type' = 'user' and t.value -> 'createdBy' ->> 'id' is not null
+    select t.created_by_id, c.extracted_at, c.lake_id, true
+    from {floor}.threads as t
+    inner join {floor}.latest_conversations as c on t.conversation_id = c.conversation_id
+    where t.created_by_type = 'user' and t.created_by_id is not null
+),
+unlisted as (
+    select distinct on (refs.user_id) refs.user_id, refs.lake_id
+    from refs
+    where not exists (select from listed where listed.user_id = refs.user_id)
+    order by refs.user_id, refs.is_named desc, refs.extracted_at desc, refs.lake_id desc
 ),
 referenced as (
-    select distinct on (refs.user_id)
-        refs.user_id,
-        refs.person ->> 'first' as first_name,
-        refs.person ->> 'last' as last_name,
-        refs.person ->> 'email' as email,
+    -- named as the chosen copy names them: assignee, else closer, else first thread
+    select
+        u.user_id,
+        person ->> 'first' as first_name,
+        person ->> 'last' as last_name,
+        person ->> 'email' as email,
         null::text as role,
-        refs.person ->> 'type' as user_type,
+        person ->> 'type' as user_type,
         null::text as timezone,
         null::timestamptz as created_at,
         null::timestamptz as updated_at,
         false as is_listed
-    from refs
-    where not exists (select from listed where listed.user_id = refs.user_id)
-    order by refs.user_id, refs.is_named desc, refs.extracted_at desc, refs.lake_id desc,
-        refs.role_rank, refs.position
+    from unlisted as u
+    inner join {floor}.latest_conversations as c on u.lake_id = c.lake_id
+    cross join lateral (select coalesce(
+        case when c.payload -> 'assignee' ->> 'id' = u.user_id::text then c.payload -> 'assignee' end,
+        case when c.payload -> 'closedByUser' ->> 'id' = u.user_id::text
+            then c.payload -> 'closedByUser' end,
+        jsonb_path_query_first(c.payload,
+            '$._embedded.threads[*].createdBy ? (@.id == $id && @.type == "user")',
+            jsonb_build_object('id', u.user_id))
+    ) as person) as named
 )
 select * from listed
 union all
