@@ -24,6 +24,8 @@ alerts task says it sent reached the receiver, once.
 from __future__ import annotations
 
 import json
+import os
+import re
 import time
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta, timezone
@@ -104,8 +106,6 @@ def _dags_test(home: AirflowHome, env: dict[str, str], day: date) -> Run:
 
 
 def _safe(name: str) -> str:
-    import re
-
     return re.sub(r"[^A-Za-z0-9_.+-]", "_", name)
 
 
@@ -151,8 +151,6 @@ def _query(database: Database, sql: str) -> list[tuple[Any, ...]]:
 def _project_nodes(database: Database, workdir: Path) -> set[str]:
     """Every seed, model, data test and unit test of the project, as dbt itself lists them."""
     env = {"DBT_TARGET_PATH": str(workdir / "target"), "DBT_LOG_PATH": str(workdir / "logs")}
-    import os
-
     listed = run_dbt(["--quiet", "ls", "--resource-type", "seed", "--resource-type", "model",
                       "--resource-type", "test",
                       "--resource-type", "unit_test", "--output", "json",
@@ -290,8 +288,6 @@ def test_wrong_secret_fails_the_load_once_and_runs_nothing_downstream(history: H
 
 def test_alerts_reached_the_webhook_once(history: History) -> None:
     """``hs-ops alerts`` says ``sent N alert message(s)`` or ``no new anomalies since``."""
-    import re
-
     output = history.monday.output
     said = [int(n) for n in re.findall(r"sent (\d+) alert message\(s\)", output)]
     assert said or "no new anomalies since" in output, output[-3000:]
