@@ -10,6 +10,8 @@ OPS := $(PY) -m ops
 DBT := $(OPS) dbt
 DOCS_PORT ?= 8080
 DASHBOARDS_PORT ?= 8088
+# Test files spread over this many processes (each file stays in one, with its fixtures).
+TEST_WORKERS ?= 2
 SUPERSET_VENV := .build/superset/venv
 SUPERSET_STAMP := $(SUPERSET_VENV)/.installed-stamp
 SIZE ?= 3000
@@ -92,8 +94,9 @@ chromium:
 	        --no-install-recommends chromium fonts-dejavu-core >/dev/null; }
 	@command -v chromium >/dev/null || { echo "error: chromium could not be installed" >&2; exit 1; }
 
-test: $(STAMP) $(SUPERSET_STAMP) $(AIRFLOW_STAMP) chromium lint ## Lint, then every test (unit, sandbox, loader, dbt, alerts, report, dashboards, Airflow DAG)
-	$(PY) -m pytest
+test: $(STAMP) $(SUPERSET_STAMP) $(AIRFLOW_STAMP) chromium lint ## Lint, then every test (unit, sandbox, loader, dbt, alerts, report, dashboards, Airflow DAG); TEST_WORKERS=1 for one process
+	$(OPS) db start
+	$(PY) -m pytest -n $(TEST_WORKERS) --dist loadfile $(PYTEST_ARGS)
 
 lint: $(STAMP) ## ruff and sqlfluff lint
 	$(VENV)/bin/ruff check loader ops sandbox tests bench orchestration lint

@@ -6,7 +6,8 @@ For each lake size (100,000 and 1,000,000 conversations at scale 1):
 2. in rounds, run the hand-written floor (:mod:`bench.floor`) and a ``dbt build``
    from scratch (the first) or ``--full-refresh`` (later rounds), and take their ratio;
 3. in rounds, append 1% new and changed conversations, as one load would, and run
-   an incremental ``dbt build``; compare it with the full build's median.
+   an incremental ``dbt build``; compare it with the full build's median;
+4. at the small size, dbt's fixed cost per invocation (:func:`measure_fixed_cost`).
 
 ``pg_database_size`` is polled all along (except while the floor's own tables
 exist) to find the peak disk a lake of that size needs with its marts.
@@ -29,8 +30,22 @@ import yaml
 
 from bench.bulkfill import FillStats, LakeFiller
 from bench.config import BenchConfig, TimeBudget
-from bench.dbt_runs import TEST_TYPES, DbtRun, DbtSession, upstream_models
-from bench.floor import CONTRACT_MARTS, FLOOR_SCHEMA, FloorRun, drop_floor, run_floor
+from bench.dbt_runs import (
+    TEST_TYPES,
+    DbtRun,
+    DbtSession,
+    FixedCost,
+    measure_fixed_cost,
+    upstream_models,
+)
+from bench.floor import (
+    CONTRACT_MARTS,
+    FLOOR_SCHEMA,
+    FloorRun,
+    drop_floor,
+    floor_marts,
+    run_floor,
+)
 from bench.measure import Samples, ratio, stopwatch
 from bench.pg import SizeSampler, database_size, throwaway_database
 from bench.report import BenchResult, Figure
@@ -69,6 +84,8 @@ class SizeResult:
     incremental_runs: list[DbtRun] = field(default_factory=list)
     mart_rows: dict[str, int] = field(default_factory=dict)
     floor_differences: dict[str, int] | None = None
+    marts_not_in_floor: list[str] = field(default_factory=list)
+    fixed_cost: FixedCost | None = None
 
     @property
     def incremental_over_full(self) -> float:
@@ -102,14 +119,21 @@ class SizeResult:
             "floor_rows": self.floor_runs[-1].row_counts if self.floor_runs else {},
             "mart_rows": self.mart_rows,
             "rows_differing_floor_vs_dbt": self.floor_differences,
+            "marts_not_in_floor": self.marts_not_in_floor,
             "full_build_models_s": round(full_last.total("model"), 1) if full_last else None,
             "full_build_tests_s": round(full_last.total(*TEST_TYPES), 1) if full_last else None,
             "full_build_top_nodes": full_last.top() if full_last else [],
             "incremental_models_s": round(incr_last.total("model"), 1) if incr_last else None,
             "incremental_tests_s": round(incr_last.total(*TEST_TYPES), 1) if incr_last else None,
             "incremental_top_nodes": incr_last.top() if incr_last else [],
+            "incremental_top_tests": incr_last.top(8, *TEST_TYPES) if incr_last else [],
             "failed_tests": sorted({t for r in self.full_runs + self.incremental_runs
                                     for t in r.failed_tests()}),
+            # every timed run should reuse the manifest parsed before them
+            "timed_runs_that_parsed_everything": [
+                {"args": " ".join(r.args), "because": r.full_parse_reason}
+                for r in self.full_runs + self.incremental_runs if r.full_parse_reason],
+            "fixed_cost": self.fixed_cost.as_dict() if self.fixed_cost else None,
         }
 
 
@@ -134,12 +158,20 @@ def _mart_rows(database: Database) -> dict[str, int]:
     try:
         with conn.cursor() as cur:
             counts = {}
-            for mart in CONTRACT_MARTS:
+            for mart in floor_marts():
                 cur.execute(f"select count(*) from {MARTS_SCHEMA}.{mart}")
                 counts[mart] = int(cur.fetchone()[0])
             return counts
     finally:
         conn.close()
+
+
+def missing_marts(manifest: dict[str, Any]) -> list[str]:
+    """The marts the build makes (models in the marts schema) that the floor does not:
+    their cost is in the full build and not in the floor."""
+    built = {node["name"] for node in manifest["nodes"].values()
+             if node.get("resource_type") == "model" and node.get("schema") == MARTS_SCHEMA}
+    return sorted(built - set(floor_marts()))
 
 
 def floor_differences(database: Database) -> dict[str, int]:
@@ -151,7 +183,7 @@ def floor_differences(database: Database) -> dict[str, int]:
     out = {}
     try:
         with conn.cursor() as cur:
-            for mart in CONTRACT_MARTS:
+            for mart in floor_marts():
                 cur.execute("select column_name from information_schema.columns"
                             " where table_schema = %s and table_name = %s"
                             " order by ordinal_position", (FLOOR_SCHEMA, mart))
@@ -169,9 +201,11 @@ def floor_differences(database: Database) -> dict[str, int]:
 
 
 def measure_size(plan: Plan, source: PayloadSource, budget: TimeBudget, *, reserve: float = 0.0,
-                 compare: bool = False, log: Callable[[str], None] = print) -> SizeResult:
-    """Fill, full rounds, incremental rounds. The first of each always runs; the
-    repeats only while ``budget`` still has their likely cost plus ``reserve`` left."""
+                 compare: bool = False, fixed_cost: bool = False,
+                 log: Callable[[str], None] = print) -> SizeResult:
+    """Fill, full rounds, incremental rounds, then (``fixed_cost``) dbt's cost per
+    invocation. The first of each always runs; the repeats only while ``budget``
+    still has their likely cost plus ``reserve`` left."""
     result = SizeResult(plan)
     spacing = _lookback() + timedelta(hours=1)
     now = datetime.now(timezone.utc)
@@ -207,7 +241,10 @@ def measure_size(plan: Plan, source: PayloadSource, budget: TimeBudget, *, reser
             result.full_runs.append(build)
             result.full.add(build.seconds)
             result.full_over_floor.add(ratio(build.seconds, floor.seconds))
-            chain = chain or upstream_models(session.manifest(), CONTRACT_MARTS, MARTS_SCHEMA)
+            if not chain:
+                manifest = session.manifest()
+                chain = upstream_models(manifest, CONTRACT_MARTS, MARTS_SCHEMA)
+                result.marts_not_in_floor = missing_marts(manifest)
             chain_seconds = sum(n.seconds for n in build.nodes if n.unique_id in chain)
             result.chain_over_floor.add(ratio(chain_seconds, floor.seconds))
             log(f"   dbt {' '.join(args)} {build.seconds:.1f} s, floor {floor.seconds:.1f} s")
@@ -222,6 +259,14 @@ def measure_size(plan: Plan, source: PayloadSource, budget: TimeBudget, *, reser
             result.incremental_runs.append(build)
             result.incremental.add(build.seconds)
             log(f"   +{2 * changes:,} rows, incremental dbt build {build.seconds:.1f} s")
+        if fixed_cost:
+            result.fixed_cost = measure_fixed_cost(
+                session, 3, lambda seconds: budget.allows(seconds + reserve))
+            cost = result.fixed_cost
+            log(f"   dbt fixed cost: start-up {cost.startup.median:.1f} s, parse "
+                f"{cost.full_parse.median:.1f} s (partial {cost.partial_parse.median:.1f} s), "
+                f"empty build {cost.empty_build.median:.1f} s, nothing-new build "
+                f"{cost.nothing_new_build.median:.1f} s")
         result.peak_bytes = sampler.peak
     return result
 
@@ -241,7 +286,7 @@ def run(config: BenchConfig) -> BenchResult:
     # what the small size's single rounds need, on two shared cores
     small_reserve = 90 + 100 * config.scale
     large_result = measure_size(large, source, config.budget, reserve=small_reserve)
-    small_result = measure_size(small, source, config.budget, compare=True)
+    small_result = measure_size(small, source, config.budget, compare=True, fixed_cost=True)
     sizes = [small_result, large_result]
     figures = []
     for size in sizes:
@@ -256,7 +301,9 @@ def run(config: BenchConfig) -> BenchResult:
             Figure.against(f"{n}: incremental / full", size.incremental_over_full, "x",
                            at_most=0.10 if size is sizes[-1] else None, samples=incr_n),
             Figure.against(f"{n}: full build / hand-written SQL", size.full_over_floor.median,
-                           "x", at_most=2, samples=full_n),
+                           "x", at_most=2, samples=full_n,
+                           note=(f"floor lacks {', '.join(size.marts_not_in_floor)}"
+                                 if size.marts_not_in_floor else "the floor builds every mart")),
             Figure.against(f"{n}: contract marts' models / hand-written SQL",
                            size.chain_over_floor.median, "x", samples=full_n,
                            note="sum of dbt's node times for the contract marts and "
@@ -264,8 +311,34 @@ def run(config: BenchConfig) -> BenchResult:
             Figure.against(f"{n}: peak database size per 1M conversations",
                            size.peak_bytes_per_million / 1e9, "GB"),
         ]
+    figures += fixed_cost_figures(small_result)
     return BenchResult(
         name="dbt_scale",
         figures=figures,
         details={"sizes": [s.as_dict() for s in sizes], "source": source.describe()},
     )
+
+
+def fixed_cost_figures(size: SizeResult) -> list[Figure]:
+    """dbt's cost per invocation, whatever the lake's size: what a schedule pays per run."""
+    cost = size.fixed_cost
+    if cost is None:
+        return []
+    n = len(cost.startup.values)
+    lake = f"{size.plan.conversations:,} conversations"
+    return [
+        Figure.against("dbt per invocation: start-up (dbt --version)", cost.startup.median, "s",
+                       samples=n),
+        Figure.against("dbt per invocation: parse from scratch", cost.full_parse.median, "s",
+                       samples=n, note=f"dbt parse --no-partial-parse; in dbt "
+                                       f"{cost.full_parse_in_dbt.median:.1f} s"),
+        Figure.against("dbt per invocation: partial parse, nothing changed",
+                       cost.partial_parse.median, "s", samples=n,
+                       note=f"dbt parse; in dbt {cost.partial_parse_in_dbt.median:.1f} s"),
+        Figure.against("dbt per invocation: build selecting nothing", cost.empty_build.median, "s",
+                       samples=n, note="start-up, partial parse, node selection; no node runs"),
+        Figure.against(f"{size.plan.conversations:,}: incremental build, nothing new",
+                       cost.nothing_new_build.median, "s", samples=n,
+                       note=f"dbt build on the {lake} with no new lake rows: every model "
+                            "and test of a 15-minute schedule's quiet run"),
+    ]

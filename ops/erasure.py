@@ -184,7 +184,8 @@ def redact_record(table: str, payload: Any, person: Person) -> bool:
     changed = False
     fields = CUSTOMER_RECORD_FIELDS if table == "customers" else RATING_PERSONAL_FIELDS
     for key in fields:
-        if payload.get(key) not in (None, ""):
+        # an empty string too: null is the one mark of erased, whatever the source sent
+        if payload.get(key) is not None:
             payload[key] = None
             changed = True
     embedded = payload.get("_embedded") if table == "customers" else None

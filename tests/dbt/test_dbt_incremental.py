@@ -9,6 +9,9 @@ sandbox account; this one pins each trap down by name.
 
 from __future__ import annotations
 
+import json
+import os
+import re
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import timedelta
@@ -17,6 +20,7 @@ from typing import Any
 import pytest
 
 from loader.connection import Database
+from ops.dbt import run_dbt
 from tests.dbt.dbtkit import CORE_ONLY, Dbt, Lake, at, conversation, tag
 
 BUILD = ["build", *CORE_ONLY, "--exclude", "test_type:unit", "--threads", "4"]
@@ -185,3 +189,29 @@ def test_tag_names_follow_the_listing(built: Built) -> None:
 
 def test_full_refresh_gives_the_same_marts(built: Built) -> None:
     assert built.snapshots["full refresh"] == built.snapshots["load 3"]
+
+
+def _failures(built: Built, test: str, *extra: str) -> int:
+    """How many rows the data test ``test`` found wrong (dbt's "Got N results")."""
+    env = dict(os.environ, DBT_TARGET_PATH=str(built.dbt.target),
+               DBT_LOG_PATH=str(built.dbt.workdir / "logs"), **built.dbt.env)
+    done = run_dbt(["test", "--select", test, *extra], built.lake.database, env=env, capture=True)
+    found = re.search(r"Got (\d+) results?", done.stdout)
+    assert (done.returncode != 0) == bool(found), done.stdout[-3000:]
+    return int(found.group(1)) if found else 0
+
+
+def test_data_tests_audit_the_recent_rows_and_every_row_on_request(built: Built) -> None:
+    """An incremental run's data tests read the rows the latest runs built (older ones
+    passed when they were built); ``audit_all_rows`` reads every row. A broken row in
+    each: the recent one is caught by default, both by the full audit."""
+    test = "conversations_counts_are_never_null_or_negative"
+    built.lake.execute(
+        "update helpscout.conversations set reply_count = -1,"
+        " lake_loaded_at = lake_loaded_at - case conversation_id when 1 then interval '2 days'"
+        " else interval '0 days' end where conversation_id in (1, 2)", [()])
+    try:
+        assert _failures(built, test) == 1
+        assert _failures(built, test, "--vars", json.dumps({"audit_all_rows": True})) == 2
+    finally:
+        built.dbt(*BUILD, "--full-refresh", "--select", "conversations")

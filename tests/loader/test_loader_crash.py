@@ -9,7 +9,8 @@ import pytest
 
 from tests.loader.kit import SINCE, assert_conversations_match
 
-SMALL_WINDOWS = [*SINCE, "--window", "20d", "--concurrency", "1", "--streams", "conversations"]
+SMALL_WINDOWS = [*SINCE, "--window-target", "20", "--concurrency", "1",
+                 "--streams", "conversations"]
 
 
 def _killed(result) -> None:
@@ -41,7 +42,7 @@ def test_killed_run_leaves_whole_windows_and_resumes(account_factory, make_loade
     assert stored == sum(w[4] for w in completed)
 
     # The rerun (no --since) resumes at the end of the completed prefix.
-    resumed = loader.spawn("--window", "20d", "--streams", "conversations")
+    resumed = loader.spawn("--window-target", "20", "--streams", "conversations")
     assert resumed.returncode == 0, resumed.stderr
     after = lake.windows()
     first_run = after[0][0]

@@ -36,7 +36,7 @@ def account_factory(sandbox_factory):
     return make
 
 
-WINDOWS = [*SINCE, "--window", "20d", "--concurrency", "2", "--streams", "conversations"]
+WINDOWS = [*SINCE, "--window-target", "20", "--concurrency", "2", "--streams", "conversations"]
 ENDINGS = [(signal.SIGINT, EXIT_INTERRUPTED, "error: interrupted; "),
            (signal.SIGTERM, EXIT_TERMINATED, "error: terminated (SIGTERM); ")]
 
@@ -96,7 +96,7 @@ def test_a_signalled_run_is_recorded_interrupted_and_resumes(
     assert not [w for w in lake.windows() if w[3] == "failed"]  # interrupted is no failure
 
     sb.on_list_page = None
-    assert loader.spawn("--window", "20d", "--streams", "conversations").returncode == 0
+    assert loader.spawn("--window-target", "20", "--streams", "conversations").returncode == 0
     assert [s for _, s, _ in _runs(lake)] == ["interrupted", "succeeded"]
     lake.assert_only_whole_windows()
     assert_conversations_match(lake, sb.truth())
@@ -143,7 +143,7 @@ def test_a_killed_run_is_marked_abandoned_at_the_next_start(account_factory, mak
     assert [s for _, s, _ in _runs(loader.lake)] == ["running"]
 
     sb.on_list_page = None
-    rerun = loader.spawn("--window", "20d", "--streams", "conversations")
+    rerun = loader.spawn("--window-target", "20", "--streams", "conversations")
     assert rerun.returncode == 0, rerun.stderr
     assert "1 earlier run(s) found killed, marked abandoned" in rerun.stdout
     (first, second) = _runs(loader.lake)

@@ -84,7 +84,7 @@ def test_customers_resume_after_a_kill_with_whole_windows_only(account_factory,
                                                                make_loader):
     sb = account_factory(size=200, seed=5)
     loader = make_loader(sb)
-    args = (*SINCE, "--streams", "customers", "--window", "20d", "--concurrency", "1")
+    args = (*SINCE, "--streams", "customers", "--window-target", "20", "--concurrency", "1")
     killed = loader.spawn(*args, module=("tests.loader.crashing", "--after-windows", "3"))
     assert killed.returncode == -signal.SIGKILL, killed.stderr
     windows = loader.lake.windows("customers")
@@ -95,7 +95,7 @@ def test_customers_resume_after_a_kill_with_whole_windows_only(account_factory,
             and w.stream = 'customers' and w.status = 'completed'
             and w.window_start = c.window_start and w.window_end = c.window_end)""")
     assert orphans == [(0,)]
-    resumed = loader.spawn("--streams", "customers", "--window", "20d")
+    resumed = loader.spawn("--streams", "customers", "--window-target", "20")
     assert resumed.returncode == 0, resumed.stderr
     first_resumed = min(w[1] for w in loader.lake.windows("customers")
                         if w[0] != windows[0][0])

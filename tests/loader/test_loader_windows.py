@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+import threading
 from datetime import datetime, timedelta, timezone
 from itertools import pairwise
 
@@ -88,26 +89,68 @@ def test_run_span():
                     lag=timedelta(hours=1)) is None
 
 
-def test_planner_adapts_and_splits():
-    span = Window(utc(2024, 1, 1), utc(2024, 12, 31, 23, 59, 59))
+def _hand(planner: WindowPlanner, total: int, hint=None):
+    """The next window, observed as announcing ``total``, and done with (committed)."""
+    window = planner.next()
+    planner.observe(window, total, hint)
+    planner.done(window, committed=True)
+    return window
+
+
+def test_planner_grows_over_empty_spans_and_splits_by_density():
+    span = Window(utc(2011, 1, 1), utc(2024, 12, 31, 23, 59, 59))
     planner = WindowPlanner(span, timedelta(days=30), target=100)
-    first = planner.next()
+    first = _hand(planner, 0)
     assert first.seconds == 30 * 86400
-    planner.observe(first, 0)  # empty: stay at the largest size
+    # Empty: the next window runs to the end of the span.
     second = planner.next()
-    assert second.start == first.end + ONE_SECOND and second.seconds == 30 * 86400
+    assert second == Window(first.end + ONE_SECOND, span.end)
     assert planner.too_big(second, 1000)
-    planner.observe(second, 1000)
-    pieces = planner.split(second, 1000)
+    # Its first item cannot have been modified before 2024: the pieces divide 2024,
+    # the first reaching back to the window's start so nothing is left uncovered.
+    hint = utc(2024, 1, 1)
+    planner.observe(second, 1000, hint)
+    pieces = planner.split(second, 1000, hint)
+    planner.done(second, committed=False)
     assert len(pieces) == 10
-    assert [planner.next() for _ in pieces] == pieces  # the pieces go out first
-    third = planner.next()
-    assert third.start == second.end + ONE_SECOND and third.seconds == 3 * 86400
-    handed = [first, second, third]
-    while (window := planner.next()) is not None:
+    assert pieces[0].start == second.start and pieces[-1].end == span.end
+    assert all(b.start == a.end + ONE_SECOND for a, b in pairwise(pieces))
+    assert all(abs(p.seconds - pieces[1].seconds) <= 1 for p in pieces[1:])
+    handed = [first]
+    for piece in pieces:
+        window = planner.next()
+        assert window == piece  # the pieces go out first, in time order
+        planner.observe(window, 100)
+        planner.done(window, committed=True)
         handed.append(window)
-    assert handed[-1].end == span.end
-    assert all(b.start == a.end + ONE_SECOND for a, b in pairwise(handed[2:]))
+    assert planner.next() is None  # the span is covered
+    assert all(b.start == a.end + ONE_SECOND for a, b in pairwise(handed))
+
+
+def test_planner_sends_the_head_alone():
+    span = Window(utc(2024, 1, 1), utc(2024, 12, 31, 23, 59, 59))
+    planner = WindowPlanner(span, timedelta(days=10), target=100)
+    head = planner.next()
+    assert planner.is_head(head)
+    handed: list[Window] = []
+    waiter = threading.Thread(target=lambda: handed.append(planner.next()))
+    waiter.start()
+    waiter.join(0.3)
+    assert waiter.is_alive() and not handed  # nothing goes out while the head is in flight
+    planner.observe(head, 50)
+    planner.done(head, committed=True)
+    waiter.join(5)
+    assert handed and handed[0].start == head.end + ONE_SECOND
+    # Closing wakes every waiting worker with nothing to do.
+    planner.close()
+    assert planner.next() is None
+
+
+def test_planner_without_a_first_size_starts_with_the_whole_span():
+    span = Window(utc(2011, 1, 1), utc(2024, 12, 31, 23, 59, 59))
+    planner = WindowPlanner(span, None, target=500)
+    assert _hand(planner, 300) == span
+    assert planner.next() is None
 
 
 class FakeClock:

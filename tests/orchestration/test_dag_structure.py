@@ -132,6 +132,7 @@ def test_exit_codes_agree_with_the_loader() -> None:
     assert support.EXIT_CREDENTIALS == errors.EXIT_CREDENTIALS
     assert support.EXIT_API_UNREACHABLE == errors.EXIT_API_UNREACHABLE
     assert support.EXIT_API_FAILED == errors.EXIT_API_FAILED
+    assert support.EXIT_DELIVERY == errors.EXIT_DELIVERY
 
 
 @pytest.mark.parametrize(("code", "decision"), [
@@ -139,6 +140,7 @@ def test_exit_codes_agree_with_the_loader() -> None:
     (errors.EXIT_API_UNREACHABLE, "retry"),
     (errors.EXIT_API_FAILED, "retry"),
     (errors.EXIT_DATABASE, "retry"),
+    (errors.EXIT_DELIVERY, "retry"),
     (errors.EXIT_CREDENTIALS, "fail"),
     (errors.EXIT_USAGE, "fail"),
     (errors.EXIT_BAD_DATES, "fail"),

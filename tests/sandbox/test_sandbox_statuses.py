@@ -32,6 +32,16 @@ def evolved() -> GroundTruth:
         sb.advance(steps=150, close=10, system_close=5, reopen=10, customer_reply=20,
                    user_reply=20, spam=3, close_without_closed_at=5, silent_close=5,
                    silent_status=8, merge=3)
+        # A silent change picks a random new status, and most conversations are closed
+        # already: close a few open ones silently, whatever day the history is made on.
+        open_ids = [cid for cid, c in sb.truth().conversations.items()
+                    if c["status"] in ("active", "pending")]
+        closed = 0
+        for cid in open_ids[:40]:
+            change = sb.change("silent_status", conversation_id=cid)
+            closed += change is not None and change.get("status") == "closed"
+            if closed == 3:
+                break
         return sb.truth()
 
 

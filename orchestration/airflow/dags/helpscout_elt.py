@@ -13,9 +13,8 @@
   model (its unit and data tests included), tests with several parents in their own
   tasks after all of them, run by the project's own dbt in ``.venv`` (through
   ``hs-ops dbt``) so Airflow's dependencies and dbt's never meet.
-* ``alerts``: ``hs-ops alerts`` when this checkout has that command (checked with
-  ``hs-ops alerts --help`` at run time); skipped, saying so, when it does not or when
-  no channel is configured (neither HELPSCOUT_WEBHOOK_URL nor HELPSCOUT_SMTP_HOST).
+* ``alerts``: ``hs-ops alerts`` (each new volume anomaly sent once); skipped, saying so,
+  when no channel is configured (neither HELPSCOUT_WEBHOOK_URL nor HELPSCOUT_SMTP_HOST).
 * ``report``: ``hs-ops report``, on Mondays (UTC, from the run's logical date), once a
   week: the week reported is recorded in the Variable ``helpscout_report_week``.
 
@@ -64,28 +63,22 @@ PROJECT = Project.locate()
 class HsOpsOperator(BaseOperator):
     """Run ``hs-ops <args>`` from the project's virtualenv and judge its exit code.
 
-    ``args_variable`` names a Variable with extra arguments; ``only_if_available`` skips
-    the task when ``hs-ops <that subcommand> --help`` fails (a checkout without it);
-    ``needs_any_env`` skips it when the worker's environment sets none of those
-    variables (alerts with no channel configured: nothing to send to is not a failure).
+    ``args_variable`` names a Variable with extra arguments; ``needs_any_env`` skips the
+    task when the worker's environment sets none of those variables (alerts with no
+    channel configured: nothing to send to is not a failure).
     """
 
     ui_color = "#d8e9f5"
 
     def __init__(self, *, hs_ops_args: list[str], args_variable: str | None = None,
-                 only_if_available: str | None = None, needs_any_env: tuple[str, ...] = (),
-                 **kwargs: Any) -> None:
+                 needs_any_env: tuple[str, ...] = (), **kwargs: Any) -> None:
         super().__init__(**kwargs)
         self.hs_ops_args = hs_ops_args
         self.args_variable = args_variable
-        self.only_if_available = only_if_available
         self.needs_any_env = needs_any_env
         self._run: ToolRun | None = None
 
     def execute(self, context: Any) -> None:
-        if self.only_if_available and not self._available(self.only_if_available):
-            raise AirflowSkipException(
-                f"this checkout has no `hs-ops {self.only_if_available}` command; skipped")
         if self.needs_any_env and not any(os.environ.get(name) for name in self.needs_any_env):
             raise AirflowSkipException(
                 f"none of {', '.join(self.needs_any_env)} is set; nothing to send to, skipped")
@@ -106,16 +99,6 @@ class HsOpsOperator(BaseOperator):
     def on_kill(self) -> None:
         if self._run is not None:
             self._run.stop()
-
-    def _available(self, subcommand: str) -> bool:
-        probe = ToolRun([str(PROJECT.hs_ops), subcommand, "--help"], PROJECT.root)
-        return probe.run(_Silent()) == 0
-
-
-class _Silent:
-    def info(self, *args: Any) -> None:
-        pass
-
 
 class ReportOperator(HsOpsOperator):
     """``hs-ops report``, then record the week reported so that it goes out once."""
@@ -201,7 +184,7 @@ def helpscout_elt() -> None:
                               args_variable="helpscout_reconcile_args", **transient_retries)
     dbt = _dbt_group()
     alerts = HsOpsOperator(task_id="alerts", hs_ops_args=["alerts"],
-                           args_variable="helpscout_alerts_args", only_if_available="alerts",
+                           args_variable="helpscout_alerts_args",
                            needs_any_env=("HELPSCOUT_WEBHOOK_URL", "HELPSCOUT_SMTP_HOST"))
 
     @task.short_circuit(task_id="report_due")

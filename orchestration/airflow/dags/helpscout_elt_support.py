@@ -42,11 +42,15 @@ EXIT_DATABASE = 3
 EXIT_CREDENTIALS = 4
 EXIT_API_UNREACHABLE = 5
 EXIT_API_FAILED = 9
+EXIT_DELIVERY = 12
 
-# Worth another try later: the API or the database was unreachable, or the API kept
-# failing after the loader's own bounded retries. Anything else (bad credentials, usage,
-# bad dates, a malformed answer, a bug) fails the same way on every try.
-TRANSIENT_EXIT_CODES = frozenset({EXIT_DATABASE, EXIT_API_UNREACHABLE, EXIT_API_FAILED})
+# Worth another try later: the API or the database was unreachable, the API kept
+# failing after the loader's own bounded retries, or the chat service or mail server
+# refused an alert or the report (what was not sent is not marked sent). Anything else
+# (bad credentials, usage, bad dates, a malformed answer, a bug) fails the same way on
+# every try.
+TRANSIENT_EXIT_CODES = frozenset({EXIT_DATABASE, EXIT_API_UNREACHABLE, EXIT_API_FAILED,
+                                  EXIT_DELIVERY})
 
 API_CONN_ID = "helpscout_api"
 DB_CONN_ID = "helpscout_db"
