@@ -1,5 +1,10 @@
 {#- The body of mailbox_daily (grain 'day') and mailbox_weekly (grain 'week'):
-    the same figures on two grains, written once. See docs/kpi.md for each column. -#}
+    the same figures on two grains, written once. See docs/kpi.md for each column.
+
+    Incremental by affected period (replace_by_key on mailbox and period): a run
+    redoes the keys of kpi_redo_keys, and every aggregate reads only those keys.
+    The open count is a running sum, so it is summed over every period of the
+    mailboxes being redone. Without a usable mark, every period is redone. -#}
 {% macro kpi_mailbox_period_model(grain, period_column) -%}
 
 with
@@ -28,6 +33,14 @@ spine as (
 
 ),
 
+{% if is_incremental() -%}
+    redo_keys as (
+
+        {{ kpi_redo_keys(grain, period_column) }}
+
+    ),
+{% endif %}
+
 received as (
 
     select
@@ -35,6 +48,7 @@ received as (
         date_trunc('{{ grain }}', created_at_local)::date as period_start,
         count(*) as conversations_received
     from kpi_conversations
+    where {{ kpi_in_redo_keys('mailbox_id', grain, 'created_at_local') }}
     group by mailbox_id, period_start
 
 ),
@@ -51,7 +65,7 @@ closed as (
         {{ kpi_percentile('resolution_business_minutes', 0.5) }} as resolution_business_minutes_median,
         {{ kpi_percentile('resolution_business_minutes', 0.9) }} as resolution_business_minutes_p90
     from kpi_conversations
-    where is_closed
+    where is_closed and {{ kpi_in_redo_keys('mailbox_id', grain, 'closed_at_local') }}
     group by mailbox_id, period_start
 
 ),
@@ -68,7 +82,9 @@ first_responses as (
         {{ kpi_percentile('first_response_business_minutes', 0.9) }} as first_response_business_minutes_p90,
         count(*) filter (where not is_first_response_sla_breached) as conversations_first_responded_within_sla
     from kpi_conversations
-    where first_response_at is not null
+    where
+        first_response_at is not null
+        and {{ kpi_in_redo_keys('mailbox_id', grain, 'first_response_at_local') }}
     group by mailbox_id, period_start
 
 ),
@@ -81,6 +97,7 @@ replies as (
         count(*) as replies_sent,
         count(distinct user_id) as users_replying
     from kpi_replies
+    where {{ kpi_in_redo_keys('mailbox_id', grain, 'created_at_local') }}
     group by mailbox_id, period_start
 
 ),
@@ -93,6 +110,7 @@ ratings as (
         count(*) as ratings_received,
         count(*) filter (where rating = 'great') as ratings_great
     from kpi_ratings
+    where {{ kpi_in_redo_keys('mailbox_id', grain, 'created_at_local') }}
     group by mailbox_id, period_start
 
 ),
@@ -101,7 +119,11 @@ ratings as (
 -- is closed now but has no closedAt is never counted open.
 open_net as (
 
-    {{ kpi_open_changes(grain) }}
+    {%- if is_incremental() %}
+        {{ kpi_open_changes(grain, where='mailbox_id in (select redo_keys.mailbox_id from redo_keys)') }}
+    {%- else %}
+        {{ kpi_open_changes(grain) }}
+    {%- endif %}
 
 ),
 
@@ -111,7 +133,7 @@ watermark as (
 
 ),
 
-final as (
+periods as (
 
     select
         spine.mailbox_id,
@@ -164,8 +186,47 @@ final as (
         on spine.mailbox_id = open_net.mailbox_id and spine.period_start = open_net.period_start
     left join ratings
         on spine.mailbox_id = ratings.mailbox_id and spine.period_start = ratings.period_start
+    {%- if is_incremental() %}
+        -- every period of a mailbox being redone, for the open count's running sum
+        where spine.mailbox_id in (select redo_keys.mailbox_id from redo_keys)
+    {%- endif %}
 
-)
+),
+
+    {%- if is_incremental() %}
+
+    redone as (
+
+        select periods.*
+        from periods
+        where
+            (periods.mailbox_id, periods.{{ period_column }})
+            in (select redo_keys.mailbox_id, redo_keys.period_start from redo_keys)
+
+    ),
+
+    redo_rows as (
+
+        select
+            redo_keys.mailbox_id,
+            redo_keys.period_start as {{ period_column }}
+        from redo_keys
+
+    ),
+
+    final as (
+
+        {{ replace_by_key_rows('redone', 'redo_rows', 'mailbox_id, ' ~ period_column) }}
+
+    )
+{%- else %}
+
+    final as (
+
+        select * from periods
+
+    )
+    {%- endif %}
 
 select * from final
 
