@@ -19,6 +19,7 @@ each change batch gets the moment the caller gives it.
 
 from __future__ import annotations
 
+import heapq
 import io
 import json
 import uuid
@@ -29,7 +30,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
-from bench.payloads import EARLIER_STATUS, DayText, Template
+from bench.payloads import EARLIER_STATUS, DayText, Template, day_number
 from loader.connection import Database
 from loader.lake import copy_escape
 from loader.schema import DEFAULT_RAW_SCHEMA, migrate
@@ -40,6 +41,8 @@ ID_BASE = 100_000_000
 FILL_WORKERS = 2
 #: Days the replicated conversations are spread over, back from the source dates.
 SPREAD_DAYS = 730
+#: A recent batch's new conversations last saw activity within this many days.
+RECENT_DAYS = 7
 _KNUTH = 2654435761
 
 
@@ -123,11 +126,22 @@ class LakeFiller:
         if not self.templates:
             raise ValueError("no payload templates: the sandbox account had no conversations")
         self._stride = max(t.thread_count for t in self.templates) + 1
+        self._last_days = [t.last_day for t in self.templates]
         self.next_index = 0
+        # day shifts of conversations a recent batch created (the rest follow _day_shift)
+        self._shifts: dict[int, int] = {}
 
     # -- one conversation ---------------------------------------------------
     def _template(self, index: int) -> Template:
         return self.templates[(index * _KNUTH) % len(self.templates)]
+
+    def _day_shift(self, index: int) -> int:
+        shift = self._shifts.get(index)
+        return -((index * _KNUTH) % SPREAD_DAYS) if shift is None else shift
+
+    def _last_day(self, index: int) -> int:
+        """The day of conversation ``index``'s last activity."""
+        return self._last_days[(index * _KNUTH) % len(self.templates)] + self._day_shift(index)
 
     def render(self, index: int, status: str | None = None) -> tuple[int, str]:
         """(conversation id, COPY-escaped payload) of conversation ``index``."""
@@ -137,7 +151,7 @@ class LakeFiller:
             conversation_id=conversation_id,
             number=1 + index,
             first_thread_id=ID_BASE + index * self._stride,
-            day_shift=-((index * _KNUTH) % SPREAD_DAYS),
+            day_shift=self._day_shift(index),
             status=status or template.status,
             day_text=self._days,
         )
@@ -219,17 +233,28 @@ class LakeFiller:
                 yield copy_line(conversation_id, text, extracted, run_id, loaded)
 
     def change_batch(self, database: Database, new: int, changed: int,
-                     extracted_at: datetime) -> FillStats:
+                     extracted_at: datetime, *, spread: bool = False) -> FillStats:
         """Append ``new`` new conversations and new versions of ``changed`` existing ones.
 
-        The changed ones are spread over the whole id range, as real edits are, and
-        get a status they did not have, so the marts must really change.
+        As an hour of a real account's activity: the new conversations' last activity
+        falls in the week before ``extracted_at``, and the changed ones are the most
+        recently active (replies to and closings of current mail). ``spread`` instead
+        picks the changed ones evenly over the whole history and dates the new ones as
+        the bulk (a bulk re-tagging, a migration): a change that touches every period.
+        Each changed one gets a status it did not have, so the marts must really change.
         """
         stats = FillStats()
         run_id = uuid.uuid4()
         existing = self.next_index
-        step = max(1, existing // max(1, changed))
-        picks = sorted({(k * step + 3) % existing for k in range(changed)}) if existing else []
+        if spread:
+            step = max(1, existing // max(1, changed))
+            picks = sorted({(k * step + 3) % existing for k in range(changed)}) if existing else []
+        else:
+            picks = sorted(heapq.nlargest(changed, range(existing), key=self._last_day))
+            yesterday = day_number(extracted_at) - 1
+            for index in range(existing, existing + new):
+                template_last = self._last_days[(index * _KNUTH) % len(self.templates)]
+                self._shifts[index] = yesterday - index % RECENT_DAYS - template_last
         stamp = extracted_at.isoformat()
         loaded = (extracted_at + LOAD_DELAY).isoformat()
 

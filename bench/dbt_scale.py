@@ -5,8 +5,10 @@ For each lake size (100,000 and 1,000,000 conversations at scale 1):
 1. fill a fresh lake with replicated sandbox payloads (:mod:`bench.bulkfill`);
 2. in rounds, run the hand-written floor (:mod:`bench.floor`) and a ``dbt build``
    from scratch (the first) or ``--full-refresh`` (later rounds), and take their ratio;
-3. in rounds, append 1% new and changed conversations, as one load would, and run
-   an incremental ``dbt build``; compare it with the full build's median;
+3. in rounds, append new and changed conversations, as one load would, and run an
+   incremental ``dbt build``; compare it with the full build's median. The kinds of
+   batch are :data:`CHANGE_KINDS`: 1% and 0.1% of recent activity (the targets), and
+   once 1% changed all over the history (the worst case, no target);
 4. at the small size, dbt's fixed cost per invocation (:func:`measure_fixed_cost`).
 
 ``pg_database_size`` is polled all along (except while the floor's own tables
@@ -54,15 +56,39 @@ from loader.connection import Database
 from ops.dbt import DBT_PROJECT_DIR
 
 FULL_SIZES = (100_000, 1_000_000)
-CHANGE_FRACTION = 0.01
 MARTS_SCHEMA = "helpscout"
+
+
+@dataclass(frozen=True)
+class ChangeKind:
+    """One kind of incremental batch: its share of the lake, how it is spread, and the
+    most an incremental build after it may cost at the large size, as a share of the
+    full build."""
+
+    label: str
+    fraction: float
+    spread: bool = False
+    rounds: int = 3
+    target: float | None = None
+
+
+#: Recent batches are what a schedule loads (see ``LakeFiller.change_batch``); the
+#: spread one is the worst case, a change touching every period, measured once.
+CHANGE_KINDS = (
+    ChangeKind("1% new/changed", 0.01, target=0.10),
+    ChangeKind("0.1% new/changed", 0.001, target=0.05),
+    ChangeKind("1% changed all over the history", 0.01, spread=True, rounds=1),
+)
 
 
 @dataclass(frozen=True)
 class Plan:
     conversations: int
     full_rounds: int
-    incremental_rounds: int
+
+    @property
+    def incremental_rounds(self) -> int:
+        return sum(kind.rounds for kind in CHANGE_KINDS)
 
 
 @dataclass
@@ -74,30 +100,42 @@ class SizeResult:
     floor: Samples = field(default_factory=lambda: Samples("s"))
     full_over_floor: Samples = field(default_factory=lambda: Samples("x"))
     chain_over_floor: Samples = field(default_factory=lambda: Samples("x"))
-    incremental: Samples = field(default_factory=lambda: Samples("s"))
-    batches: list[FillStats] = field(default_factory=list)
+    incremental: dict[str, Samples] = field(default_factory=dict)  # by ChangeKind label
+    batches: dict[str, list[FillStats]] = field(default_factory=dict)
     empty_bytes: int = 0  # the fresh database (catalogs): not the lake's cost
     lake_bytes: int = 0
     peak_bytes: int = 0
     floor_runs: list[FloorRun] = field(default_factory=list)
     full_runs: list[DbtRun] = field(default_factory=list)
-    incremental_runs: list[DbtRun] = field(default_factory=list)
+    incremental_runs: dict[str, list[DbtRun]] = field(default_factory=dict)
     mart_rows: dict[str, int] = field(default_factory=dict)
     floor_differences: dict[str, int] | None = None
     marts_not_in_floor: list[str] = field(default_factory=list)
     fixed_cost: FixedCost | None = None
 
-    @property
-    def incremental_over_full(self) -> float:
-        return ratio(self.incremental.median, self.full.median)
+    def incremental_over_full(self, kind: ChangeKind) -> float:
+        return ratio(self.incremental[kind.label].median, self.full.median)
 
     @property
     def peak_bytes_per_million(self) -> float:
         return ratio(self.peak_bytes - self.empty_bytes, self.plan.conversations / 1e6)
 
+    def _incremental_dict(self, kind: ChangeKind) -> dict[str, Any]:
+        runs = self.incremental_runs.get(kind.label, [])
+        last = runs[-1] if runs else None
+        return {
+            "build_s": self.incremental[kind.label].as_dict(),
+            "over_full": self.incremental_over_full(kind),
+            "batch_rows": [b.conversation_rows for b in self.batches[kind.label]],
+            "models_s": round(last.total("model"), 1) if last else None,
+            "tests_s": round(last.total(*TEST_TYPES), 1) if last else None,
+            "top_nodes": last.top() if last else [],
+            "top_tests": last.top(8, *TEST_TYPES) if last else [],
+        }
+
     def as_dict(self) -> dict[str, Any]:
         full_last = self.full_runs[-1] if self.full_runs else None
-        incr_last = self.incremental_runs[-1] if self.incremental_runs else None
+        incremental_runs = [r for runs in self.incremental_runs.values() for r in runs]
         return {
             "conversations": self.plan.conversations,
             "lake_conversation_rows": self.fill.conversation_rows,
@@ -108,9 +146,8 @@ class SizeResult:
             "floor_s": self.floor.as_dict(),
             "full_over_floor": self.full_over_floor.as_dict(),
             "contract_models_over_floor": self.chain_over_floor.as_dict(),
-            "incremental_build_s": self.incremental.as_dict(),
-            "incremental_over_full": self.incremental_over_full,
-            "incremental_batch_rows": [b.conversation_rows for b in self.batches],
+            "incremental": {kind.label: self._incremental_dict(kind) for kind in CHANGE_KINDS
+                            if kind.label in self.incremental},
             "empty_database_mb": round(self.empty_bytes / 1e6, 1),
             "lake_mb_after_fill": round(self.lake_bytes / 1e6, 1),
             "peak_mb": round(self.peak_bytes / 1e6, 1),
@@ -123,16 +160,12 @@ class SizeResult:
             "full_build_models_s": round(full_last.total("model"), 1) if full_last else None,
             "full_build_tests_s": round(full_last.total(*TEST_TYPES), 1) if full_last else None,
             "full_build_top_nodes": full_last.top() if full_last else [],
-            "incremental_models_s": round(incr_last.total("model"), 1) if incr_last else None,
-            "incremental_tests_s": round(incr_last.total(*TEST_TYPES), 1) if incr_last else None,
-            "incremental_top_nodes": incr_last.top() if incr_last else [],
-            "incremental_top_tests": incr_last.top(8, *TEST_TYPES) if incr_last else [],
-            "failed_tests": sorted({t for r in self.full_runs + self.incremental_runs
+            "failed_tests": sorted({t for r in self.full_runs + incremental_runs
                                     for t in r.failed_tests()}),
             # every timed run should reuse the manifest parsed before them
             "timed_runs_that_parsed_everything": [
                 {"args": " ".join(r.args), "because": r.full_parse_reason}
-                for r in self.full_runs + self.incremental_runs if r.full_parse_reason],
+                for r in self.full_runs + incremental_runs if r.full_parse_reason],
             "fixed_cost": self.fixed_cost.as_dict() if self.fixed_cost else None,
         }
 
@@ -143,8 +176,7 @@ def plans(config: BenchConfig) -> list[Plan]:
     shared cores) and the report says so with its run count."""
     small, large = (config.size(n, minimum) for n, minimum in zip(FULL_SIZES, (1_000, 5_000),
                                                                    strict=True))
-    return [Plan(small, full_rounds=3, incremental_rounds=3),
-            Plan(large, full_rounds=3, incremental_rounds=3)]
+    return [Plan(small, full_rounds=3), Plan(large, full_rounds=3)]
 
 
 def _lookback(project_dir: Path = DBT_PROJECT_DIR) -> timedelta:
@@ -249,16 +281,23 @@ def measure_size(plan: Plan, source: PayloadSource, budget: TimeBudget, *, reser
             result.chain_over_floor.add(ratio(chain_seconds, floor.seconds))
             log(f"   dbt {' '.join(args)} {build.seconds:.1f} s, floor {floor.seconds:.1f} s")
         result.mart_rows = _mart_rows(database)
-        changes = max(1, round(plan.conversations * CHANGE_FRACTION / 2))
-        for round_no in range(plan.incremental_rounds):
-            if round_no and not budget.allows(result.incremental_runs[-1].seconds + reserve):
-                break
-            moment = now - spacing * (plan.incremental_rounds - 1 - round_no)
-            result.batches.append(filler.change_batch(database, changes, changes, moment))
-            build = session.invoke(["build"])
-            result.incremental_runs.append(build)
-            result.incremental.add(build.seconds)
-            log(f"   +{2 * changes:,} rows, incremental dbt build {build.seconds:.1f} s")
+        moments = iter([now - spacing * k for k in range(plan.incremental_rounds - 1, -1, -1)])
+        for kind in CHANGE_KINDS:
+            changes = max(1, round(plan.conversations * kind.fraction / 2))
+            runs = result.incremental_runs.setdefault(kind.label, [])
+            samples = result.incremental.setdefault(kind.label, Samples("s"))
+            batches = result.batches.setdefault(kind.label, [])
+            for round_no in range(kind.rounds):
+                moment = next(moments)
+                if round_no and not budget.allows(runs[-1].seconds + reserve):
+                    continue  # the moment stays spent: batches keep their spacing
+                batches.append(filler.change_batch(database, changes, changes, moment,
+                                                   spread=kind.spread))
+                build = session.invoke(["build"])
+                runs.append(build)
+                samples.add(build.seconds)
+                log(f"   {kind.label}: +{2 * changes:,} rows, incremental dbt build "
+                    f"{build.seconds:.1f} s")
         if fixed_cost:
             result.fixed_cost = measure_fixed_cost(
                 session, 3, lambda seconds: budget.allows(seconds + reserve))
@@ -291,15 +330,23 @@ def run(config: BenchConfig) -> BenchResult:
     figures = []
     for size in sizes:
         n = f"{size.plan.conversations:,}"
-        full_n, incr_n = len(size.full.values), len(size.incremental.values)
+        full_n = len(size.full.values)
         figures += [
             Figure.against(f"{n}: full dbt build", size.full.median, "s", samples=full_n),
             Figure.against(f"{n}: hand-written SQL floor", size.floor.median, "s",
                            samples=full_n),
-            Figure.against(f"{n}: incremental build (1% new/changed)",
-                           size.incremental.median, "s", samples=incr_n),
-            Figure.against(f"{n}: incremental / full", size.incremental_over_full, "x",
-                           at_most=0.10 if size is sizes[-1] else None, samples=incr_n),
+        ]
+        for kind in CHANGE_KINDS:
+            samples = size.incremental[kind.label]
+            figures += [
+                Figure.against(f"{n}: incremental build ({kind.label})", samples.median, "s",
+                               samples=len(samples.values)),
+                Figure.against(f"{n}: incremental ({kind.label}) / full",
+                               size.incremental_over_full(kind), "x",
+                               at_most=kind.target if size is large_result else None,
+                               samples=len(samples.values)),
+            ]
+        figures += [
             Figure.against(f"{n}: full build / hand-written SQL", size.full_over_floor.median,
                            "x", at_most=2, samples=full_n,
                            note=(f"floor lacks {', '.join(size.marts_not_in_floor)}"

@@ -44,6 +44,11 @@ class Template:
     status: str
     thread_count: int
 
+    @property
+    def last_day(self) -> int:
+        """The latest day (since 1970) any of its dates falls on: its last activity."""
+        return max((slot.arg[0] for slot in self.slots if slot.kind == "date"), default=0)
+
     def render(self, conversation_id: int, number: int, first_thread_id: int,
                day_shift: int, status: str, day_text: DayText) -> str:
         """The payload of one copy as COPY-escaped JSON text."""
