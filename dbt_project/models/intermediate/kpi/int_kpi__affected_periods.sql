@@ -28,7 +28,9 @@
 
 with
 
-footprints as (
+-- not materialized: referenced several times, PostgreSQL would otherwise hold it
+-- as one unindexed copy and scan all of it per changed conversation (quadratic)
+footprints as not materialized (
 
     select * from {{ ref('int_kpi__conversation_footprints') }}
 
