@@ -8,6 +8,10 @@
     which the open or pending count changed: the symmetric difference of the
     two versions' open and pending days, or all of both when the mailbox
     changed. Unbounded open days run to the last day any KPI spine reaches.
+    is_point_day tells the two apart: true for a day holding a figure of a
+    changed conversation, false for a day on which only an open or pending
+    count moved, which the marts without such counts (the account-level and
+    tag marts) skip. A key can have both rows.
 
     One marker row per mark (mailbox_id and date_day null) says the mark was
     computed; computed_through is the newest footprint this reflects, the mark
@@ -206,31 +210,36 @@ final as (
         affected_keys.marked_through,
         affected_keys.mailbox_id,
         affected_keys.date_day,
+        affected_keys.is_point_day,
         (select max(footprints.recorded_at) from footprints) as computed_through
     from (
         select
             point_keys.marked_through,
             point_keys.mailbox_id,
-            point_keys.date_day
+            point_keys.date_day,
+            true as is_point_day
         from point_keys
         union
         select
             range_keys.marked_through,
             range_keys.mailbox_id,
-            range_keys.date_day
+            range_keys.date_day,
+            false as is_point_day
         from range_keys
         union all
         select
             marks.marked_through,
             null::bigint,
-            null::date
+            null::date,
+            null::boolean
         from marks
         union all
         -- computed_through even before any mart holds a mark
         select
             null::timestamptz,
             null::bigint,
-            null::date
+            null::date,
+            null::boolean
     ) as affected_keys
 
 )

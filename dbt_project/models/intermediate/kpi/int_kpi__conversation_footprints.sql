@@ -8,7 +8,7 @@
     holding a figure of it (created, closed, first response, replies, ratings,
     status changes), the days it was open and pending at the day's end (as
     datemultiranges; a current open interval is unbounded), and a digest of
-    everything the KPI marts read of it. Append-only: an incremental run adds a
+    everything the KPI marts read of it (its tag ids too). Append-only: an incremental run adds a
     version for each conversation whose row in `conversations` was rebuilt
     since this model's high-water mark (less the lookback), or whose ratings
     changed; int_kpi__affected_periods compares versions. Grows with the
@@ -61,6 +61,12 @@ kpi_replies as (
 kpi_ratings as (
 
     select * from {{ ref('int_kpi__ratings') }}
+
+),
+
+kpi_tags as (
+
+    select * from {{ ref('conversation_tags') }}
 
 ),
 
@@ -161,6 +167,20 @@ interval_days as (
 
 ),
 
+-- tag_weekly counts a conversation under each of its tags: a tag added or
+-- removed is a change of the conversation (its tags' names are not: tag_weekly
+-- compares them itself)
+tag_sets as (
+
+    select
+        conversation_id,
+        md5(string_agg(tag_id::text, ',' order by tag_id)) as tags_digest
+    from kpi_tags
+    {{ only_changed_conversations('conversation_id') }}
+    group by conversation_id
+
+),
+
 footprints as (
 
     select
@@ -194,7 +214,7 @@ footprints as (
         end as pending_days,
         md5(concat_ws(
             '|', kpi_conversations::text, reply_days.replies_digest, rating_days.ratings_digest,
-            interval_days.intervals_digest
+            interval_days.intervals_digest, tag_sets.tags_digest
         )) as footprint_digest,
         rating_days.ratings_digest,
         scoped.lake_loaded_at,
@@ -209,6 +229,8 @@ footprints as (
         on scoped.conversation_id = rating_days.conversation_id
     left join interval_days
         on scoped.conversation_id = interval_days.conversation_id
+    left join tag_sets
+        on scoped.conversation_id = tag_sets.conversation_id
 
 ),
 

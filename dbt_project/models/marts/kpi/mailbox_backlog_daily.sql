@@ -4,8 +4,24 @@
     that started that day) and reopened (closed -> active/pending that day).
     Zero rows from each mailbox's first activity to the day holding the data
     watermark; is_complete once the day ended at or before the watermark.
-    The KPI filter applies (int_kpi__conversations). -#}
-{{ config(indexes=[{'columns': ['mailbox_id', 'date_day'], 'unique': true}]) }}
+    The KPI filter applies (int_kpi__conversations).
+
+    Incremental by affected period (replace_by_key on mailbox and day), as
+    mailbox_daily: a run redoes the keys of kpi_redo_keys. The open and pending
+    counts are running sums, so they are summed over every day of the
+    mailboxes being redone; the other aggregates read only the redone keys. -#}
+{{
+    config(
+        materialized='incremental',
+        unique_key=['mailbox_id', 'date_day'],
+        present_column='day_end_at',
+        indexes=[{'columns': ['mailbox_id', 'date_day'], 'unique': true}],
+        post_hook=['{{ kpi_record_build_mark() }}'],
+    )
+}}
+-- the mark and the affected periods (kpi_redo_keys, kpi_record_build_mark)
+-- depends_on: {{ ref('int_kpi__conversation_footprints') }}
+-- depends_on: {{ ref('int_kpi__affected_periods') }}
 
 with
 
@@ -40,7 +56,7 @@ spine as (
 
     select
         activity.mailbox_id,
-        spine_days.day_start::date as date_day
+        spine_days.day_start::date as period_start
     from activity
     cross join watermark
     cross join lateral generate_series(
@@ -51,15 +67,33 @@ spine as (
 
 ),
 
+{% if is_incremental() -%}
+    redo_keys as (
+
+        {{ kpi_redo_keys('day', 'date_day') }}
+
+    ),
+{% endif %}
+
+{%- set redo_mailboxes = 'mailbox_id in (select redo_keys.mailbox_id from redo_keys)' %}
+
 open_net as (
 
-    {{ kpi_open_changes('day') }}
+    {%- if is_incremental() %}
+        {{ kpi_open_changes('day', where=redo_mailboxes) }}
+    {%- else %}
+        {{ kpi_open_changes('day') }}
+    {%- endif %}
 
 ),
 
 pending_net as (
 
-    {{ kpi_open_changes('day', where="status = 'pending'") }}
+    {%- if is_incremental() %}
+        {{ kpi_open_changes('day', where="status = 'pending' and " ~ redo_mailboxes) }}
+    {%- else %}
+        {{ kpi_open_changes('day', where="status = 'pending'") }}
+    {%- endif %}
 
 ),
 
@@ -70,6 +104,7 @@ received as (
         date_trunc('day', created_at_local)::date as date_day,
         count(*) as conversations_received
     from kpi_conversations
+    where {{ kpi_in_redo_keys('mailbox_id', 'day', 'created_at_local') }}
     group by mailbox_id, date_day
 
 ),
@@ -82,42 +117,86 @@ status_changes as (
         count(*) filter (where status = 'closed') as conversations_closed,
         count(*) filter (where is_reopening) as conversations_reopened
     from kpi_intervals
+    where {{ kpi_in_redo_keys('mailbox_id', 'day', 'valid_from_local') }}
     group by mailbox_id, date_day
 
 ),
 
-final as (
+days as (
 
     select
         spine.mailbox_id,
-        spine.date_day,
-        {{ kpi_period_end('spine.date_day', '1 day') }} as day_end_at,
+        spine.period_start as date_day,
+        {{ kpi_period_end('spine.period_start', '1 day') }} as day_end_at,
         sum(coalesce(open_net.open_net_change, 0)) over (
             partition by spine.mailbox_id
-            order by spine.date_day
+            order by spine.period_start
             rows between unbounded preceding and current row
         ) as open_at_day_end,
         sum(coalesce(pending_net.open_net_change, 0)) over (
             partition by spine.mailbox_id
-            order by spine.date_day
+            order by spine.period_start
             rows between unbounded preceding and current row
         ) as pending_at_day_end,
         coalesce(received.conversations_received, 0) as conversations_received,
         coalesce(status_changes.conversations_closed, 0) as conversations_closed,
         coalesce(status_changes.conversations_reopened, 0) as conversations_reopened,
-        {{ kpi_is_complete(kpi_period_end('spine.date_day', '1 day')) }} as is_complete
+        {{ kpi_is_complete(kpi_period_end('spine.period_start', '1 day')) }} as is_complete
 
     from spine
     cross join watermark
     left join open_net
-        on spine.mailbox_id = open_net.mailbox_id and spine.date_day = open_net.period_start
+        on spine.mailbox_id = open_net.mailbox_id and spine.period_start = open_net.period_start
     left join pending_net
-        on spine.mailbox_id = pending_net.mailbox_id and spine.date_day = pending_net.period_start
+        on spine.mailbox_id = pending_net.mailbox_id and spine.period_start = pending_net.period_start
     left join received
-        on spine.mailbox_id = received.mailbox_id and spine.date_day = received.date_day
+        on spine.mailbox_id = received.mailbox_id and spine.period_start = received.date_day
     left join status_changes
-        on spine.mailbox_id = status_changes.mailbox_id and spine.date_day = status_changes.date_day
+        on spine.mailbox_id = status_changes.mailbox_id and spine.period_start = status_changes.date_day
+    {%- if is_incremental() %}
+        -- every day of a mailbox being redone, for the running sums
+        where spine.mailbox_id in (select redo_keys.mailbox_id from redo_keys)
+    {%- endif %}
 
-)
+),
+
+{%- if is_incremental() %}
+
+    redone as (
+
+        select days.*
+        from days
+        where
+            (days.mailbox_id, days.date_day) in (
+                select
+                    redo_keys.mailbox_id,
+                    redo_keys.period_start
+                from redo_keys
+            )
+
+    ),
+
+    redo_rows as (
+
+        select
+            redo_keys.mailbox_id,
+            redo_keys.period_start as date_day
+        from redo_keys
+
+    ),
+
+    final as (
+
+        {{ replace_by_key_rows('redone', 'redo_rows', 'mailbox_id, date_day') }}
+
+    )
+{%- else %}
+
+    final as (
+
+        select * from days
+
+    )
+{%- endif %}
 
 select * from final
