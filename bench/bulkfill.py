@@ -126,14 +126,18 @@ class LakeFiller:
         if not self.templates:
             raise ValueError("no payload templates: the sandbox account had no conversations")
         self._stride = max(t.thread_count for t in self.templates) + 1
+        # (Template.last_day scans every slot: a million lookups want it once per template)
         self._last_days = [t.last_day for t in self.templates]
         self.next_index = 0
         # day shifts of conversations a recent batch created (the rest follow _day_shift)
         self._shifts: dict[int, int] = {}
 
     # -- one conversation ---------------------------------------------------
+    def _template_number(self, index: int) -> int:
+        return (index * _KNUTH) % len(self.templates)
+
     def _template(self, index: int) -> Template:
-        return self.templates[(index * _KNUTH) % len(self.templates)]
+        return self.templates[self._template_number(index)]
 
     def _day_shift(self, index: int) -> int:
         shift = self._shifts.get(index)
@@ -141,7 +145,7 @@ class LakeFiller:
 
     def _last_day(self, index: int) -> int:
         """The day of conversation ``index``'s last activity."""
-        return self._last_days[(index * _KNUTH) % len(self.templates)] + self._day_shift(index)
+        return self._last_days[self._template_number(index)] + self._day_shift(index)
 
     def render(self, index: int, status: str | None = None) -> tuple[int, str]:
         """(conversation id, COPY-escaped payload) of conversation ``index``."""
@@ -253,7 +257,7 @@ class LakeFiller:
             picks = sorted(heapq.nlargest(changed, range(existing), key=self._last_day))
             yesterday = day_number(extracted_at) - 1
             for index in range(existing, existing + new):
-                template_last = self._last_days[(index * _KNUTH) % len(self.templates)]
+                template_last = self._last_days[self._template_number(index)]
                 self._shifts[index] = yesterday - index % RECENT_DAYS - template_last
         stamp = extracted_at.isoformat()
         loaded = (extracted_at + LOAD_DELAY).isoformat()
