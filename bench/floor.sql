@@ -213,13 +213,13 @@ starts as (
         greatest(c.created_at, case
             when c.status = 'closed' and c.closed_at > greatest(e.last_at, c.created_at)
                 then c.closed_at
-            else coalesce((
+            else greatest(coalesce((
                 select min(lake.extracted_at)
                 from {raw}.conversations as lake
                 where lake.entity_id = c.conversation_id
                     and lake.payload ->> 'status' = c.status
                     and (e.last_at is null or lake.extracted_at > e.last_at)
-            ), c.extracted_at)
+            ), c.extracted_at), e.last_at)
         end),
         c.status,
         null,

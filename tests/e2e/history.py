@@ -80,7 +80,9 @@ def status_history(payload: Mapping[str, Any], copies: Sequence[Copy]) -> list[R
         else:
             shown = [c.extracted_at for c in copies if c.status == current
                      and (last_at is None or c.extracted_at > last_at)]
-            start = min(shown) if shown else max(c.extracted_at for c in copies)
+            # none shown after the last status thread: a clock skew; never before it
+            start = min(shown) if shown else max(max(c.extracted_at for c in copies),
+                                                 last_at or created_at)
         starts.append((max(start, created_at), current, None, "observed"))
     rows = []
     for number, (start, status, tid, source) in enumerate(starts, start=1):

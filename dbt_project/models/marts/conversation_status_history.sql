@@ -13,7 +13,9 @@
     - an observed interval starts at closed_at when the status is `closed` and
       closed_at is later than the last status thread (and created_at), else at
       the extraction of the earliest lake copy that shows the current status
-      after the last status thread.
+      after the last status thread; when none does (Help Scout's clock ahead of
+      ours dated a thread after the copy holding it was fetched), at the last
+      status thread, so intervals still run forward.
 
     Incremental: redoes the conversations whose latest copy changed (as the
     threads model does); replace_by_key drops their old intervals first. -#}
@@ -174,7 +176,13 @@ observed_starts as (
                     and mismatched.closed_at
                     > greatest(mismatched.last_status_thread_at, mismatched.created_at)
                     then mismatched.closed_at
-                else coalesce(first_shown.extracted_at, mismatched.extracted_at)
+                -- no copy extracted after the last status thread shows it: only a
+                -- clock ahead of ours makes that, and the interval still may not
+                -- start before that thread
+                else greatest(
+                    coalesce(first_shown.extracted_at, mismatched.extracted_at),
+                    mismatched.last_status_thread_at
+                )
             end
         ) as valid_from,
         mismatched.status,
