@@ -128,6 +128,11 @@ class LakeFiller:
         self._stride = max(t.thread_count for t in self.templates) + 1
         # (Template.last_day scans every slot: a million lookups want it once per template)
         self._last_days = [t.last_day for t in self.templates]
+        # The source account's history runs up to now, the bulk is fetched at base_time
+        # (its older copies up to two hours before): moved back far enough that no
+        # thread is dated after the fetch of the copy holding it.
+        newest_allowed = day_number(self.base_time - timedelta(hours=3)) - 1
+        self._bulk_lag = max(0, max(self._last_days) - newest_allowed)
         self.next_index = 0
         # day shifts of conversations a recent batch created (the rest follow _day_shift)
         self._shifts: dict[int, int] = {}
@@ -141,7 +146,9 @@ class LakeFiller:
 
     def _day_shift(self, index: int) -> int:
         shift = self._shifts.get(index)
-        return -((index * _KNUTH) % SPREAD_DAYS) if shift is None else shift
+        if shift is None:
+            return -((index * _KNUTH) % SPREAD_DAYS) - self._bulk_lag
+        return shift
 
     def _last_day(self, index: int) -> int:
         """The day of conversation ``index``'s last activity."""

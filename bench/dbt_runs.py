@@ -81,7 +81,9 @@ class DbtSession:
         broken = [n for n in run.nodes if n.resource_type not in TEST_TYPES
                   and n.status not in ("success", "pass")]
         if broken or (proc.returncode and not run.nodes):
-            why = (f"{broken[0].unique_id}: {broken[0].message}" if broken
+            # a model skipped after a failing test has an empty message: name the cause
+            causes = [n for n in run.nodes if n.status in ("error", "fail")] or broken
+            why = (f"{causes[0].unique_id}: {causes[0].message}" if causes
                    else _last_error(proc.stdout + proc.stderr))
             raise DbtFailed(f"dbt {' '.join(args)} failed: {' '.join(why.split())[:400]}")
         return run
