@@ -27,7 +27,7 @@ from collections.abc import Iterable, Iterator, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import datetime, timedelta, timezone
 from typing import Any
 
 from bench.payloads import EARLIER_STATUS, DayText, Template, day_number
@@ -95,6 +95,8 @@ def copy_line(*fields: object) -> str:
 
 
 LAKE_COLUMNS = ("entity_id", "payload", "extracted_at", "run_id", "loaded_at")
+#: Where the bulk's backfill window starts (the loader's default ``--since``).
+HISTORY_START = datetime(2011, 1, 1, tzinfo=timezone.utc)
 #: Between the API's answer and the commit of its window.
 LOAD_DELAY = timedelta(minutes=1)
 
@@ -134,6 +136,7 @@ class LakeFiller:
         newest_allowed = day_number(self.base_time - timedelta(hours=3)) - 1
         self._bulk_lag = max(0, max(self._last_days) - newest_allowed)
         self.next_index = 0
+        self._window_end = self.base_time
         # day shifts of conversations a recent batch created (the rest follow _day_shift)
         self._shifts: dict[int, int] = {}
 
@@ -203,6 +206,7 @@ class LakeFiller:
             parts = list(pool.map(lambda k: self._fill_slice(database, bounds[k], bounds[k + 1],
                                                              run_id), range(workers)))
         with _transaction(database) as cur:
+            self._log_window(cur, run_id, HISTORY_START, self.base_time, count)
             cur.execute(f"analyze {self.schema}.conversations")
             cur.execute(f"analyze {self.schema}.conversation_tombstones")
         stats = FillStats()
@@ -286,9 +290,23 @@ class LakeFiller:
         with _transaction(database) as cur:
             self._log_run(cur, run_id)
             copy_rows(cur, f"{self.schema}.conversations", LAKE_COLUMNS, lines())
+            self._log_window(cur, run_id, self._window_end, extracted_at,
+                             stats.conversation_rows)
         self.next_index = existing + new
         stats.conversations = new
         return stats
+
+    def _log_window(self, cur, run_id: uuid.UUID, start: datetime, end: datetime,
+                    rows: int) -> None:
+        """A completed conversations window, as the loader records it: the lake's data
+        watermark (how far the lake is complete) moves to ``end``, as in production."""
+        cur.execute(
+            f"insert into {self.schema}.load_windows (run_id, stream, window_start,"
+            " window_end, status, rows_loaded, started_at)"
+            " values (%s, 'conversations', %s, %s, 'completed', %s, %s)",
+            (str(run_id), start, end, rows, end),
+        )
+        self._window_end = end
 
     def _log_run(self, cur, run_id: uuid.UUID) -> None:
         cur.execute(
