@@ -112,6 +112,16 @@ class SizeResult:
     floor_differences: dict[str, int] | None = None
     marts_not_in_floor: list[str] = field(default_factory=list)
     fixed_cost: FixedCost | None = None
+    #: builds with no new lake rows after the incremental rounds: what any
+    #: incremental build at this size costs at least
+    nothing_new_runs: list[DbtRun] = field(default_factory=list)
+
+    @property
+    def nothing_new(self) -> Samples:
+        samples = Samples("s")
+        for run in self.nothing_new_runs:
+            samples.add(run.seconds)
+        return samples
 
     def incremental_over_full(self, kind: ChangeKind) -> float:
         return ratio(self.incremental[kind.label].median, self.full.median)
@@ -167,7 +177,18 @@ class SizeResult:
                 {"args": " ".join(r.args), "because": r.full_parse_reason}
                 for r in self.full_runs + incremental_runs if r.full_parse_reason],
             "fixed_cost": self.fixed_cost.as_dict() if self.fixed_cost else None,
+            "nothing_new_build": _nothing_new_dict(self.nothing_new_runs),
         }
+
+
+def _nothing_new_dict(runs: list[DbtRun]) -> dict[str, Any] | None:
+    if not runs:
+        return None
+    last = runs[-1]
+    return {"build_s": [round(r.seconds, 1) for r in runs],
+            "models_s": round(last.total("model"), 1),
+            "tests_s": round(last.total(*TEST_TYPES), 1),
+            "top_nodes": last.top(12)}
 
 
 def plans(config: BenchConfig) -> list[Plan]:
@@ -233,11 +254,12 @@ def floor_differences(database: Database) -> dict[str, int]:
 
 
 def measure_size(plan: Plan, source: PayloadSource, budget: TimeBudget, *, reserve: float = 0.0,
-                 compare: bool = False, fixed_cost: bool = False,
+                 compare: bool = False, fixed_cost: bool = False, nothing_new: bool = False,
                  log: Callable[[str], None] = print) -> SizeResult:
-    """Fill, full rounds, incremental rounds, then (``fixed_cost``) dbt's cost per
-    invocation. The first of each always runs; the repeats only while ``budget``
-    still has their likely cost plus ``reserve`` left."""
+    """Fill, full rounds, incremental rounds, then (``nothing_new``) one build with no
+    new lake rows and (``fixed_cost``) dbt's cost per invocation. The first of each
+    always runs; the repeats only while ``budget`` still has their likely cost plus
+    ``reserve`` left."""
     result = SizeResult(plan)
     spacing = _lookback() + timedelta(hours=1)
     now = datetime.now(timezone.utc)
@@ -298,6 +320,10 @@ def measure_size(plan: Plan, source: PayloadSource, budget: TimeBudget, *, reser
                 samples.add(build.seconds)
                 log(f"   {kind.label}: +{2 * changes:,} rows, incremental dbt build "
                     f"{build.seconds:.1f} s")
+        if nothing_new:
+            result.nothing_new_runs.append(session.invoke(["build"]))
+            log(f"   nothing new: incremental dbt build "
+                f"{result.nothing_new_runs[-1].seconds:.1f} s")
         if fixed_cost:
             result.fixed_cost = measure_fixed_cost(
                 session, 3, lambda seconds: budget.allows(seconds + reserve))
@@ -324,7 +350,8 @@ def run(config: BenchConfig) -> BenchResult:
     small, large = plans(config)
     # what the small size's single rounds need, on two shared cores
     small_reserve = 90 + 100 * config.scale
-    large_result = measure_size(large, source, config.budget, reserve=small_reserve)
+    large_result = measure_size(large, source, config.budget, reserve=small_reserve,
+                                nothing_new=True)
     small_result = measure_size(small, source, config.budget, compare=True, fixed_cost=True)
     sizes = [small_result, large_result]
     figures = []
@@ -345,6 +372,17 @@ def run(config: BenchConfig) -> BenchResult:
                                size.incremental_over_full(kind), "x",
                                at_most=kind.target if size is large_result else None,
                                samples=len(samples.values)),
+            ]
+        if size.nothing_new_runs:
+            quiet = size.nothing_new
+            figures += [
+                Figure.against(f"{n}: incremental build, nothing new", quiet.median, "s",
+                               samples=len(quiet.values),
+                               note="no new lake rows: the least any incremental build "
+                                    "at this size costs"),
+                Figure.against(f"{n}: incremental (nothing new) / full",
+                               ratio(quiet.median, size.full.median), "x",
+                               samples=len(quiet.values)),
             ]
         figures += [
             Figure.against(f"{n}: full build / hand-written SQL", size.full_over_floor.median,
