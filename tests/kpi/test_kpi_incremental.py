@@ -59,6 +59,7 @@ class Built:
     before_tagging: Rows
     before_narrow: Rows
     after_narrow: Rows
+    before_closer: Rows
     after_rounds: Rows
     full: Rows
     rezoned: Rows
@@ -173,8 +174,26 @@ def built(module_pg_database: Database, tmp_path_factory) -> Iterator[Built]:
         _closed(2, 1, "2025-01-06 10:00", "2025-01-21 10:00", tags=(BUG,)),
     ], extracted_at=at("2025-02-05 00:00"))
     lake.tombstone(9, "deleted", detected_at=at("2025-02-05 00:01"))
+    # 10 is closed by a user its copy names only by closedBy, whose email is unknown
+    lake.append("conversations", [conversation(
+        10, status="closed", created="2025-01-31 10:00", mailboxId=2,
+        closedAt="2025-01-31T12:00:00Z", closedBy=900,
+        threads=[(101, "customer", "customer", "2025-01-31 10:00"),
+                 (102, "reply", "user", "2025-01-31 11:00")])],
+        extracted_at=at("2025-02-05 00:00"))
     _window(lake, "2025-02-05 00:00")
     dbt(*BUILD)
+    before_closer = _rows(lake)
+
+    # Round 6, no conversation copy: the users listing shows 10's closer is the
+    # system closer, so the KPI marts stop counting 10. Without a lookback, so
+    # that 10's copy is not read again anyway (every row here is seconds old).
+    lake.append("users", [{"id": 900, "firstName": "Help", "lastName": "Scout",
+                           "email": "none@nowhere.com", "role": "user", "type": "user"}],
+                extracted_at=at("2025-02-05 06:00"))
+    dbt.vars = {"lookback_hours": 0}
+    dbt(*BUILD)
+    dbt.vars = {}
     after_rounds = _rows(lake)
     dbt(*BUILD, "--full-refresh")
     full = _rows(lake)
@@ -187,8 +206,8 @@ def built(module_pg_database: Database, tmp_path_factory) -> Iterator[Built]:
     # zone too, and it documents that it needs its own --full-refresh for that.
     dbt("run", "--select", *(f"tag:kpi,+{mart}" for mart in MARTS), "--full-refresh")
     rezoned_full = _rows(lake)
-    yield Built(lake, before, after, before_tagging, before_narrow, after_narrow, after_rounds,
-                full, rezoned, rezoned_full)
+    yield Built(lake, before, after, before_tagging, before_narrow, after_narrow, before_closer,
+                after_rounds, full, rezoned, rezoned_full)
 
 
 def _values(rows: dict[tuple[Any, ...], tuple[str, tuple[Any, ...]]]
@@ -314,6 +333,22 @@ def test_incremental_equals_full_refresh(built: Built) -> None:
         assert incremental.keys() == full.keys(), mart
         for key, row in incremental.items():
             assert row == full[key], (mart, key)
+
+
+def test_a_closer_found_in_the_users_listing_reaches_the_marts(built: Built) -> None:
+    """Round 6 loads no conversation: the listing alone makes 10 system-closed, so
+    mailbox 2 and the account each receive one conversation fewer."""
+    def received(rows: Rows, mart: str, where: Any) -> int:
+        names = _names(built.lake, mart)
+        return sum(dict(zip(names, values, strict=True))["conversations_received"]
+                   for key, (_, values) in rows[mart].items() if where(key))
+
+    assert _column(built, "mailbox_daily", (2, date(2025, 1, 31)), "conversations_received",
+                   built.before_closer) == 1
+    for mart, where in (("mailbox_daily", lambda key: key[0] == 2),
+                        ("auto_replies_daily", lambda key: True)):
+        assert received(built.after_rounds, mart, where) == (
+            received(built.before_closer, mart, where) - 1), mart
 
 
 def test_a_settings_change_redoes_every_period(built: Built) -> None:

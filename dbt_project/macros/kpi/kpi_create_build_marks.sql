@@ -1,6 +1,7 @@
-{#- Post-hook of int_kpi__conversation_footprints: the marks table
-    (kpi_build_marks_relation) exists before any KPI mart reads or writes it.
-    Created here, once, rather than by the marts, which run in parallel. -#}
+{#- Pre-hook of int_kpi__conversations, which every other KPI model builds
+    after: the marks table (kpi_build_marks_relation) exists before any of them
+    reads or writes it. Created there, once, rather than by the models, which
+    run in parallel. -#}
 {% macro kpi_create_build_marks() -%}
     create table if not exists {{ kpi_build_marks_relation() }} (
         model_name text primary key,

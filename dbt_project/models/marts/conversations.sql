@@ -7,10 +7,14 @@
     the latest copy: int_helpscout__conversation_removals.
 
     Incremental: redoes only the conversations whose latest copy or tombstone
-    changed (the changed_conversations macro; lake_loaded_at is the later of
-    the two load times), those whose closer is known only by closedBy and
+    changed (the changed_conversations macro), those whose closer is known only by closedBy and
     whose email in `users` is not the one the row holds, and those still
     waiting for a first response within the SLA (sla_waiting_conversations).
+    lake_loaded_at is the latest of the copy's and the tombstone's load times
+    and, for a closer named only by closedBy, the load time of the `users` row
+    giving its email. So every change of a row comes with a later
+    lake_loaded_at, except an SLA breach: models downstream that hold the flag
+    redo the waiting rows themselves.
     reopen_count comes from conversation_status_history, built from the same
     copies in the same run. Changing internal_email_domains,
     system_closer_emails, the business-hours vars or the holidays seed needs a
@@ -94,7 +98,8 @@ users as (
 
     select
         user_id,
-        email
+        email,
+        lake_loaded_at
     from {{ ref('int_helpscout__users') }}
 
 ),
@@ -170,7 +175,13 @@ joined as (
         coalesce(reopenings.reopen_count, 0) as reopen_count,
         -- closedByUser's email, else the closedBy user's in `users`
         coalesce(conversations.closed_by_user_email, users.email) as closer_email,
-        greatest(conversations.lake_loaded_at, removals.tombstone_loaded_at) as source_loaded_at
+        -- a closer email found in `users` dates the row too, so that models
+        -- downstream see the change of its is_closed_by_system by load time
+        greatest(
+            conversations.lake_loaded_at,
+            removals.tombstone_loaded_at,
+            case when conversations.closed_by_user_email is null then users.lake_loaded_at end
+        ) as source_loaded_at
     from conversations
     left join thread_counts
         on conversations.conversation_id = thread_counts.conversation_id

@@ -7,7 +7,10 @@
     listing's other fields stay null for them.
 
     Names and emails in the clear: the conversations mart matches closers against
-    system_closer_emails here, before the users mart applies personal_data. -#}
+    system_closer_emails here, before the users mart applies personal_data.
+    lake_loaded_at is the load time of the lake row a user's name and email come
+    from (for an unlisted user, the later of that copy and the latest listing):
+    a closer's email found here dates the conversation row that uses it. -#}
 {{ config(materialized='table') }}
 with
 
@@ -47,7 +50,8 @@ listed as (
         timezone,
         created_at,
         updated_at,
-        true as is_listed
+        true as is_listed,
+        lake_loaded_at
     from staged_users
     where {{ in_latest_listing(ref('stg_helpscout__users')) }}
 
@@ -121,7 +125,9 @@ unlisted_people as (
                 '$._embedded.threads[*].createdBy ? (@.id == $id && @.type == "user")',
                 jsonb_build_object('id', unlisted.user_id)
             )
-        ) as person
+        ) as person,
+        -- unlisted follows from the latest listing as much as from the copy
+        greatest(lake_copies.loaded_at, (select max(listed.lake_loaded_at) from listed)) as lake_loaded_at
     from unlisted
     inner join lake_copies
         on unlisted.lake_id = lake_copies.lake_id
@@ -140,7 +146,8 @@ referenced as (
         null::text as timezone,
         null::timestamptz as created_at,
         null::timestamptz as updated_at,
-        false as is_listed
+        false as is_listed,
+        lake_loaded_at
     from unlisted_people
 
 ),

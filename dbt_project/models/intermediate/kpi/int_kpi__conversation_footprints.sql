@@ -24,7 +24,6 @@
             {'columns': ['conversation_id', 'recorded_at']},
             {'columns': ['recorded_at']},
         ],
-        post_hook=['{{ kpi_create_build_marks() }}'],
     )
 }}
 

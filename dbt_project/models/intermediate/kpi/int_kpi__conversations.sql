@@ -1,12 +1,43 @@
 {#- The one place that decides which conversations the KPI marts count, and the
-    one place that turns their UTC timestamps into reporting-zone wall time. -#}
-{{ config(indexes=[{'columns': ['conversation_id'], 'unique': true}]) }}
+    one place that turns their UTC timestamps into reporting-zone wall time.
+
+    Incremental by conversation (replace_by_key): a run redoes the
+    conversations of kpi_changed_conversations, dropping those the filter now
+    leaves out, and those still waiting for a first response within the SLA,
+    whose breach flag the advancing watermark can set without a new copy. -#}
+{{
+    config(
+        materialized='incremental',
+        unique_key='conversation_id',
+        present_column='mailbox_id',
+        pre_hook='{{ kpi_create_build_marks() }}',
+        post_hook=['{{ refresh_statistics() }}', '{{ kpi_record_settings_mark() }}'],
+        indexes=[
+            {'columns': ['conversation_id'], 'unique': true},
+            {'columns': ['lake_loaded_at']},
+        ],
+    )
+}}
 
 with
+
+{%- if is_incremental() %}
+
+    changed_conversations as (
+
+        {{ kpi_changed_conversations() }}
+        union
+        select held.conversation_id
+        from {{ this }} as held
+        where held.first_response_at is null and held.is_first_response_sla_breached is false
+
+    ),
+{%- endif %}
 
 conversations as (
 
     select * from {{ ref('conversations') }}
+    {{ only_changed_conversations('conversation_id') }}
 
 ),
 
@@ -33,7 +64,7 @@ counted as (
 
 ),
 
-final as (
+kpi_conversations as (
 
     select
         conversation_id,
@@ -55,9 +86,16 @@ final as (
         case
             when status = 'closed' then {{ kpi_local('closed_at') }}
         end as closed_at_local,
-        {{ kpi_local('first_response_at') }} as first_response_at_local
+        {{ kpi_local('first_response_at') }} as first_response_at_local,
+        lake_loaded_at
 
     from counted
+
+),
+
+final as (
+
+    {{ replace_by_key_rows('kpi_conversations', 'changed_conversations', 'conversation_id') }}  -- noqa: RF02, ST07
 
 )
 

@@ -1,9 +1,58 @@
 {#- User replies (the contract's is_user_reply) on the conversations the KPI marts
-    count, attributed to the conversation's current mailbox. -#}
-{{ config(indexes=[{'columns': ['thread_id'], 'unique': true}]) }}
+    count, attributed to the conversation's current mailbox.
+
+    Incremental (replace_by_key on thread_id): a run redoes the replies of the
+    conversations of kpi_changed_conversations, those they hold now and those
+    held under them before (a merge moves a thread to another conversation). -#}
+{{
+    config(
+        materialized='incremental',
+        unique_key='thread_id',
+        present_column='conversation_id',
+        post_hook=['{{ refresh_statistics() }}', '{{ kpi_record_settings_mark() }}'],
+        indexes=[
+            {'columns': ['thread_id'], 'unique': true},
+            {'columns': ['conversation_id']},
+            {'columns': ['lake_loaded_at']},
+        ],
+    )
+}}
+
+-- depends_on: {{ ref('conversations') }}
+
+{%- set has_replies -%}
+    exists (
+        select 1
+        from {{ ref('threads') }} as threads
+        where threads.conversation_id = conversations.conversation_id and threads.is_user_reply
+    )
+{%- endset %}
 
 with
 
+{%- if is_incremental() %}
+
+    changed_conversations as (
+
+        {{ kpi_changed_conversations(rows_now=has_replies) }}
+
+    ),
+
+    affected_threads as (
+
+        select threads.thread_id
+        from {{ ref('threads') }} as threads
+        {{ only_changed_conversations('threads.conversation_id') }}
+        union
+        select held.thread_id
+        from {{ this }} as held
+        {{ only_changed_conversations('held.conversation_id') }}
+
+    ),
+{%- endif %}
+
+-- not narrowed to the affected threads here: final's join with them is what
+-- lets the planner read only those (a filter here made it rescan them per key)
 threads as (
 
     select * from {{ ref('threads') }}
@@ -16,7 +65,7 @@ kpi_conversations as (
 
 ),
 
-final as (
+replies as (
 
     select
         threads.thread_id,
@@ -24,7 +73,8 @@ final as (
         kpi_conversations.mailbox_id,
         threads.created_by_id as user_id,
         threads.created_at,
-        {{ kpi_local('threads.created_at') }} as created_at_local
+        {{ kpi_local('threads.created_at') }} as created_at_local,
+        kpi_conversations.lake_loaded_at
 
     from threads
     inner join kpi_conversations
@@ -32,6 +82,12 @@ final as (
     where
         threads.is_user_reply
         and threads.created_at is not null
+
+),
+
+final as (
+
+    {{ replace_by_key_rows('replies', keys_from='affected_threads', key='thread_id') }}  -- noqa: RF02, ST07
 
 )
 
