@@ -2,26 +2,27 @@
     the same figures on two grains, written once. See docs/kpi.md for each column.
 
     Incremental by affected period (replace_by_key on mailbox and period): a run
-    redoes the keys of kpi_redo_keys, and every aggregate reads only those keys.
-    The open count is a running sum, so it is summed over every period of the
-    mailboxes being redone. Without a usable mark, every period is redone. -#}
+    redoes the keys of kpi_redo_keys, and every aggregate reads only those keys,
+    the open count included (kpi_open_counts). Without a usable mark, every
+    period is redone. The inputs are not materialized: each aggregate then
+    reaches its keys through the inputs' kpi_period_indexes. -#}
 {% macro kpi_mailbox_period_model(grain, period_column) -%}
 
 with
 
-kpi_conversations as (
+kpi_conversations as not materialized (
 
     select * from {{ ref('int_kpi__conversations') }}
 
 ),
 
-kpi_replies as (
+kpi_replies as not materialized (
 
     select * from {{ ref('int_kpi__replies') }}
 
 ),
 
-kpi_ratings as (
+kpi_ratings as not materialized (
 
     select * from {{ ref('int_kpi__ratings') }}
 
@@ -45,7 +46,7 @@ received as (
 
     select
         mailbox_id,
-        date_trunc('{{ grain }}', created_at_local)::date as period_start,
+        {{ kpi_period_key(grain, 'created_at_local') }} as period_start,
         count(*) as conversations_received
     from kpi_conversations
     where {{ kpi_in_redo_keys('mailbox_id', grain, 'created_at_local') }}
@@ -57,7 +58,7 @@ closed as (
 
     select
         mailbox_id,
-        date_trunc('{{ grain }}', closed_at_local)::date as period_start,
+        {{ kpi_period_key(grain, 'closed_at_local') }} as period_start,
         count(*) as conversations_closed,
         {{ kpi_percentile('resolution_minutes', 0.5) }} as resolution_minutes_median,
         {{ kpi_percentile('resolution_minutes', 0.9) }} as resolution_minutes_p90,
@@ -74,7 +75,7 @@ first_responses as (
 
     select
         mailbox_id,
-        date_trunc('{{ grain }}', first_response_at_local)::date as period_start,
+        {{ kpi_period_key(grain, 'first_response_at_local') }} as period_start,
         count(*) as conversations_first_responded,
         {{ kpi_percentile('first_response_minutes', 0.5) }} as first_response_minutes_median,
         {{ kpi_percentile('first_response_minutes', 0.9) }} as first_response_minutes_p90,
@@ -93,7 +94,7 @@ replies as (
 
     select
         mailbox_id,
-        date_trunc('{{ grain }}', created_at_local)::date as period_start,
+        {{ kpi_period_key(grain, 'created_at_local') }} as period_start,
         count(*) as replies_sent,
         count(distinct user_id) as users_replying
     from kpi_replies
@@ -106,7 +107,7 @@ ratings as (
 
     select
         mailbox_id,
-        date_trunc('{{ grain }}', created_at_local)::date as period_start,
+        {{ kpi_period_key(grain, 'created_at_local') }} as period_start,
         count(*) as ratings_received,
         count(*) filter (where rating = 'great') as ratings_great
     from kpi_ratings
@@ -119,11 +120,13 @@ ratings as (
 -- is closed now but has no closedAt is never counted open.
 open_net as (
 
-    {%- if is_incremental() %}
-        {{ kpi_open_changes(grain, where='mailbox_id in (select redo_keys.mailbox_id from redo_keys)') }}
-    {%- else %}
-        {{ kpi_open_changes(grain) }}
-    {%- endif %}
+    {{ kpi_open_changes(grain) }}
+
+),
+
+open_counts as (
+
+    {{ kpi_open_counts('open_net', 'conversations_open_at_period_end', period_column) }}
 
 ),
 
@@ -160,11 +163,7 @@ periods as (
             as conversations_first_responded_within_sla,
         first_responses.conversations_first_responded_within_sla::numeric
         / nullif(first_responses.conversations_first_responded, 0) as first_response_within_sla_share,
-        sum(coalesce(open_net.open_net_change, 0)) over (
-            partition by spine.mailbox_id
-            order by spine.period_start
-            rows between unbounded preceding and current row
-        ) as conversations_open_at_period_end,
+        coalesce(open_counts.open_count, 0) as conversations_open_at_period_end,
         {{ kpi_is_complete(kpi_period_end('spine.period_start', '1 ' ~ grain)) }} as is_complete,
         coalesce(ratings.ratings_received, 0) as ratings_received,
         round(ratings.ratings_great::numeric / nullif(ratings.ratings_received, 0), 4)
@@ -182,28 +181,23 @@ periods as (
             and spine.period_start = first_responses.period_start
     left join replies
         on spine.mailbox_id = replies.mailbox_id and spine.period_start = replies.period_start
-    left join open_net
-        on spine.mailbox_id = open_net.mailbox_id and spine.period_start = open_net.period_start
+    left join open_counts
+        on spine.mailbox_id = open_counts.mailbox_id and spine.period_start = open_counts.period_start
     left join ratings
         on spine.mailbox_id = ratings.mailbox_id and spine.period_start = ratings.period_start
     {%- if is_incremental() %}
-        -- every period of a mailbox being redone, for the open count's running sum
-        where spine.mailbox_id in (select redo_keys.mailbox_id from redo_keys)
+        where
+            (spine.mailbox_id, spine.period_start) in (
+                select
+                    redo_keys.mailbox_id,
+                    redo_keys.period_start
+                from redo_keys
+            )
     {%- endif %}
 
 ),
 
     {%- if is_incremental() %}
-
-    redone as (
-
-        select periods.*
-        from periods
-        where
-            (periods.mailbox_id, periods.{{ period_column }})
-            in (select redo_keys.mailbox_id, redo_keys.period_start from redo_keys)
-
-    ),
 
     redo_rows as (
 
@@ -216,7 +210,7 @@ periods as (
 
     final as (
 
-        {{ replace_by_key_rows('redone', 'redo_rows', 'mailbox_id, ' ~ period_column) }}
+        {{ replace_by_key_rows('periods', 'redo_rows', 'mailbox_id, ' ~ period_column) }}
 
     )
 {%- else %}

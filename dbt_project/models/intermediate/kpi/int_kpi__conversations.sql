@@ -15,7 +15,7 @@
         indexes=[
             {'columns': ['conversation_id'], 'unique': true},
             {'columns': ['lake_loaded_at']},
-        ],
+        ] + kpi_period_indexes(['created_at_local', 'closed_at_local', 'first_response_at_local']),
     )
 }}
 

@@ -14,7 +14,7 @@
             {'columns': ['thread_id'], 'unique': true},
             {'columns': ['conversation_id']},
             {'columns': ['lake_loaded_at']},
-        ],
+        ] + kpi_period_indexes(['created_at_local']),
     )
 }}
 

@@ -17,7 +17,7 @@
         indexes=[
             {'columns': ['conversation_id', 'interval_number'], 'unique': true},
             {'columns': ['lake_loaded_at']},
-        ],
+        ] + kpi_period_indexes(['valid_from_local', 'valid_to_local']),
     )
 }}
 

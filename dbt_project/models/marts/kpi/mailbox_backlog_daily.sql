@@ -7,15 +7,16 @@
     The KPI filter applies (int_kpi__conversations).
 
     Incremental by affected period (replace_by_key on mailbox and day), as
-    mailbox_daily: a run redoes the keys of kpi_redo_keys. The open and pending
-    counts are running sums, so they are summed over every day of the
-    mailboxes being redone; the other aggregates read only the redone keys. -#}
+    mailbox_daily: a run redoes the keys of kpi_redo_keys, and every aggregate
+    reads only those keys, the open and pending counts included
+    (kpi_open_counts). -#}
 {{
     config(
         materialized='incremental',
         unique_key=['mailbox_id', 'date_day'],
         present_column='day_end_at',
         indexes=[{'columns': ['mailbox_id', 'date_day'], 'unique': true}],
+        pre_hook='{{ kpi_prefer_index_reads() }}',
         post_hook=['{{ kpi_record_build_mark() }}'],
     )
 }}
@@ -25,13 +26,13 @@
 
 with
 
-kpi_conversations as (
+kpi_conversations as not materialized (
 
     select * from {{ ref('int_kpi__conversations') }}
 
 ),
 
-kpi_intervals as (
+kpi_intervals as not materialized (
 
     select * from {{ ref('int_kpi__status_intervals') }}
 
@@ -75,25 +76,27 @@ spine as (
     ),
 {% endif %}
 
-{%- set redo_mailboxes = 'mailbox_id in (select redo_keys.mailbox_id from redo_keys)' %}
-
 open_net as (
 
-    {%- if is_incremental() %}
-        {{ kpi_open_changes('day', where=redo_mailboxes) }}
-    {%- else %}
-        {{ kpi_open_changes('day') }}
-    {%- endif %}
+    {{ kpi_open_changes('day') }}
 
 ),
 
 pending_net as (
 
-    {%- if is_incremental() %}
-        {{ kpi_open_changes('day', where="status = 'pending' and " ~ redo_mailboxes) }}
-    {%- else %}
-        {{ kpi_open_changes('day', where="status = 'pending'") }}
-    {%- endif %}
+    {{ kpi_open_changes('day', where="status = 'pending'") }}
+
+),
+
+open_counts as (
+
+    {{ kpi_open_counts('open_net', 'open_at_day_end', 'date_day') }}
+
+),
+
+pending_counts as (
+
+    {{ kpi_open_counts('pending_net', 'pending_at_day_end', 'date_day') }}
 
 ),
 
@@ -101,7 +104,7 @@ received as (
 
     select
         mailbox_id,
-        date_trunc('day', created_at_local)::date as date_day,
+        {{ kpi_period_key('day', 'created_at_local') }} as date_day,
         count(*) as conversations_received
     from kpi_conversations
     where {{ kpi_in_redo_keys('mailbox_id', 'day', 'created_at_local') }}
@@ -113,7 +116,7 @@ status_changes as (
 
     select
         mailbox_id,
-        date_trunc('day', valid_from_local)::date as date_day,
+        {{ kpi_period_key('day', 'valid_from_local') }} as date_day,
         count(*) filter (where status = 'closed') as conversations_closed,
         count(*) filter (where is_reopening) as conversations_reopened
     from kpi_intervals
@@ -128,16 +131,8 @@ days as (
         spine.mailbox_id,
         spine.period_start as date_day,
         {{ kpi_period_end('spine.period_start', '1 day') }} as day_end_at,
-        sum(coalesce(open_net.open_net_change, 0)) over (
-            partition by spine.mailbox_id
-            order by spine.period_start
-            rows between unbounded preceding and current row
-        ) as open_at_day_end,
-        sum(coalesce(pending_net.open_net_change, 0)) over (
-            partition by spine.mailbox_id
-            order by spine.period_start
-            rows between unbounded preceding and current row
-        ) as pending_at_day_end,
+        coalesce(open_counts.open_count, 0) as open_at_day_end,
+        coalesce(pending_counts.open_count, 0) as pending_at_day_end,
         coalesce(received.conversations_received, 0) as conversations_received,
         coalesce(status_changes.conversations_closed, 0) as conversations_closed,
         coalesce(status_changes.conversations_reopened, 0) as conversations_reopened,
@@ -145,36 +140,27 @@ days as (
 
     from spine
     cross join watermark
-    left join open_net
-        on spine.mailbox_id = open_net.mailbox_id and spine.period_start = open_net.period_start
-    left join pending_net
-        on spine.mailbox_id = pending_net.mailbox_id and spine.period_start = pending_net.period_start
+    left join open_counts
+        on spine.mailbox_id = open_counts.mailbox_id and spine.period_start = open_counts.period_start
+    left join pending_counts
+        on spine.mailbox_id = pending_counts.mailbox_id and spine.period_start = pending_counts.period_start
     left join received
         on spine.mailbox_id = received.mailbox_id and spine.period_start = received.date_day
     left join status_changes
         on spine.mailbox_id = status_changes.mailbox_id and spine.period_start = status_changes.date_day
     {%- if is_incremental() %}
-        -- every day of a mailbox being redone, for the running sums
-        where spine.mailbox_id in (select redo_keys.mailbox_id from redo_keys)
-    {%- endif %}
-
-),
-
-{%- if is_incremental() %}
-
-    redone as (
-
-        select days.*
-        from days
         where
-            (days.mailbox_id, days.date_day) in (
+            (spine.mailbox_id, spine.period_start) in (
                 select
                     redo_keys.mailbox_id,
                     redo_keys.period_start
                 from redo_keys
             )
+    {%- endif %}
 
-    ),
+),
+
+{%- if is_incremental() %}
 
     redo_rows as (
 
@@ -187,7 +173,7 @@ days as (
 
     final as (
 
-        {{ replace_by_key_rows('redone', 'redo_rows', 'mailbox_id, date_day') }}
+        {{ replace_by_key_rows('days', 'redo_rows', 'mailbox_id, date_day') }}
 
     )
 {%- else %}
