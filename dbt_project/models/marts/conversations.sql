@@ -11,10 +11,13 @@
     whose email in `users` is not the one the row holds, and those still
     waiting for a first response within the SLA (sla_waiting_conversations).
     lake_loaded_at is the latest of the copy's and the tombstone's load times
-    and, for a closer named only by closedBy, the load time of the `users` row
-    giving its email. So every change of a row comes with a later
-    lake_loaded_at, except an SLA breach: models downstream that hold the flag
-    redo the waiting rows themselves.
+    and, for a closer named only by closedBy, the first listing of what the
+    users listings now say of that user (int_helpscout__users.listing_state_at).
+    So every change of a row comes with a later lake_loaded_at, except an SLA
+    breach (models downstream that hold the flag redo the waiting rows
+    themselves) and a closer email that only another conversation's copy gives
+    (a user no listing has: it reaches the row at its next copy or a full
+    refresh, never as a date that a later load moves).
     reopen_count comes from conversation_status_history, built from the same
     copies in the same run. Changing internal_email_domains,
     system_closer_emails, the business-hours vars or the holidays seed needs a
@@ -99,7 +102,7 @@ users as (
     select
         user_id,
         email,
-        lake_loaded_at
+        listing_state_at
     from {{ ref('int_helpscout__users') }}
 
 ),
@@ -180,7 +183,7 @@ joined as (
         greatest(
             conversations.lake_loaded_at,
             removals.tombstone_loaded_at,
-            case when conversations.closed_by_user_email is null then users.lake_loaded_at end
+            case when conversations.closed_by_user_email is null then users.listing_state_at end
         ) as source_loaded_at
     from conversations
     left join thread_counts

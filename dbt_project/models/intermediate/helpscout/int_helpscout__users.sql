@@ -8,9 +8,14 @@
 
     Names and emails in the clear: the conversations mart matches closers against
     system_closer_emails here, before the users mart applies personal_data.
-    lake_loaded_at is the load time of the lake row a user's name and email come
-    from (for an unlisted user, the later of that copy and the latest listing):
-    a closer's email found here dates the conversation row that uses it. -#}
+    listing_state_at dates what the listings say of the user: the first listing
+    of the user's current state, listed with this email or dropped (null for
+    a user no listing ever had). The conversations mart dates a row whose
+    closer email comes from here by it: a pure function of the lake that moves
+    only when that state does, so a full refresh gives what the incremental
+    runs kept. A name and email taken from a conversation's copy are not dated
+    (a newer copy naming the user would move the date without the email
+    changing). -#}
 {{ config(materialized='table') }}
 with
 
@@ -38,22 +43,92 @@ lake_copies as (
 
 ),
 
-listed as (
+listing_rows as (
+
+    select * from {{ source('helpscout_raw', 'users') }}
+
+),
+
+latest_listing as (
+
+    select *
+    from staged_users
+    where {{ in_latest_listing(ref('stg_helpscout__users')) }}
+
+),
+
+-- one row per listing the loader committed (a run lists every user at once)
+listings as (
+
+    select
+        run_id,
+        min(loaded_at) as listed_at
+    from listing_rows
+    group by run_id
+
+),
+
+-- per user any listing had, and per listing: is the user in it, and with which
+-- email; a break is a listing that differs from the user's state now
+listing_states as (
+
+    select
+        listed_users.user_id,
+        listings.listed_at,
+        case
+            when latest_listing.user_id is not null
+                then (
+                    user_rows.entity_id is null
+                    or (user_rows.payload ->> 'email') is distinct from latest_listing.email
+                )
+            else user_rows.entity_id is not null
+        end as is_break
+    from (select distinct listing_rows.entity_id as user_id from listing_rows) as listed_users
+    cross join listings
+    left join listing_rows as user_rows
+        on listings.run_id = user_rows.run_id and listed_users.user_id = user_rows.entity_id
+    left join latest_listing
+        on listed_users.user_id = latest_listing.user_id
+
+),
+
+-- the first listing of the user's current state (listed with this email, or
+-- dropped): it changes only when that state does, not with every listing
+listing_state_starts as (
 
     select
         user_id,
-        first_name,
-        last_name,
-        email,
-        role,
-        user_type,
-        timezone,
-        created_at,
-        updated_at,
+        min(listed_at) as listing_state_at
+    from (
+        select
+            user_id,
+            listed_at,
+            is_break,
+            max(listed_at) filter (where is_break) over (partition by user_id) as last_break_at
+        from listing_states
+    ) as states
+    where not is_break and listed_at > coalesce(last_break_at, '-infinity'::timestamptz)
+    group by user_id
+
+),
+
+listed as (
+
+    select
+        latest_listing.user_id,
+        latest_listing.first_name,
+        latest_listing.last_name,
+        latest_listing.email,
+        latest_listing.role,
+        latest_listing.user_type,
+        latest_listing.timezone,
+        latest_listing.created_at,
+        latest_listing.updated_at,
         true as is_listed,
-        lake_loaded_at
-    from staged_users
-    where {{ in_latest_listing(ref('stg_helpscout__users')) }}
+        listing_state_starts.listing_state_at
+    from latest_listing
+    left join listing_state_starts
+        on latest_listing.user_id = listing_state_starts.user_id
 
 ),
 
@@ -126,11 +201,14 @@ unlisted_people as (
                 jsonb_build_object('id', unlisted.user_id)
             )
         ) as person,
-        -- unlisted follows from the latest listing as much as from the copy
-        greatest(lake_copies.loaded_at, (select max(listed.lake_loaded_at) from listed)) as lake_loaded_at
+        -- the copy giving the name is not a date: a newer copy naming the user
+        -- would move it without the name changing
+        listing_state_starts.listing_state_at
     from unlisted
     inner join lake_copies
         on unlisted.lake_id = lake_copies.lake_id
+    left join listing_state_starts
+        on unlisted.user_id = listing_state_starts.user_id
 
 ),
 
@@ -147,7 +225,7 @@ referenced as (
         null::timestamptz as created_at,
         null::timestamptz as updated_at,
         false as is_listed,
-        lake_loaded_at
+        listing_state_at
     from unlisted_people
 
 ),
