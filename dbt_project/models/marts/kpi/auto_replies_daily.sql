@@ -11,6 +11,7 @@
         unique_key=['date_day'],
         present_column='is_complete',
         indexes=[{'columns': ['date_day'], 'unique': true}],
+        pre_hook='{{ kpi_prefer_index_reads() }}',
         post_hook=['{{ kpi_record_build_mark() }}'],
     )
 }}

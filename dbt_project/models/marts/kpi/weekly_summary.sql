@@ -14,6 +14,7 @@
         unique_key=['week_start'],
         present_column='period_end_at',
         indexes=[{'columns': ['week_start'], 'unique': true}],
+        pre_hook='{{ kpi_prefer_index_reads() }}',
         post_hook=['{{ kpi_record_build_mark() }}'],
     )
 }}
@@ -29,7 +30,9 @@ mailbox_weekly as (
 
 ),
 
-kpi_conversations as (
+-- not materialized: each aggregate reaches its redo weeks through the input's
+-- indexes (kpi_prefer_index_reads) instead of scanning one unindexed copy
+kpi_conversations as not materialized (
 
     select * from {{ ref('int_kpi__conversations') }}
 
