@@ -10,7 +10,7 @@
         {{- return(none) -}}
     {%- endif -%}
     {%- set marks = kpi_build_marks_relation() -%}
-    {%- if not run_query("select to_regclass('" ~ marks ~ "') is not null").columns[0].values()[0] -%}
+    {%- if not kpi_build_marks_exist() -%}
         {{- return(none) -}}
     {%- endif -%}
     {%- set query -%}

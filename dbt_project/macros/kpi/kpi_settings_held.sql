@@ -7,7 +7,7 @@
         {{- return(false) -}}
     {%- endif -%}
     {%- set marks = kpi_build_marks_relation() -%}
-    {%- if not run_query("select to_regclass('" ~ marks ~ "') is not null").columns[0].values()[0] -%}
+    {%- if not kpi_build_marks_exist() -%}
         {{- return(false) -}}
     {%- endif -%}
     {%- set query -%}

@@ -21,7 +21,7 @@
 {#- `execute is sameas true`: false when sqlfluff renders the model for linting -#}
 {%- if execute is sameas true -%}
     {%- set marks_relation = kpi_build_marks_relation() -%}
-    {%- if run_query("select to_regclass('" ~ marks_relation ~ "') is not null").columns[0].values()[0] -%}
+    {%- if kpi_build_marks_exist() -%}
         {%- set marks = run_query(
             "select distinct to_char(recorded_through at time zone 'UTC',"
             " 'YYYY-MM-DD\"T\"HH24:MI:SS.US\"Z\"') from " ~ marks_relation
