@@ -11,7 +11,7 @@
         unique_key=['date_day'],
         present_column='is_complete',
         indexes=[{'columns': ['date_day'], 'unique': true}],
-        pre_hook='{{ kpi_prefer_index_reads() }}',
+        pre_hook="{{ kpi_prefer_index_reads('day', key_column=none) }}",
         post_hook=['{{ kpi_record_build_mark() }}'],
     )
 }}

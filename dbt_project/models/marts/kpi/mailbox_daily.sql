@@ -4,7 +4,7 @@
         unique_key=['mailbox_id', 'date_day'],
         present_column='period_end_at',
         indexes=[{'columns': ['mailbox_id', 'date_day'], 'unique': true}],
-        pre_hook='{{ kpi_prefer_index_reads() }}',
+        pre_hook="{{ kpi_prefer_index_reads('day') }}",
         post_hook=['{{ kpi_record_build_mark() }}'],
     )
 }}

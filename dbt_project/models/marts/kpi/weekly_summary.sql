@@ -14,7 +14,7 @@
         unique_key=['week_start'],
         present_column='period_end_at',
         indexes=[{'columns': ['week_start'], 'unique': true}],
-        pre_hook='{{ kpi_prefer_index_reads() }}',
+        pre_hook="{{ kpi_prefer_index_reads('week', key_column=none) }}",
         post_hook=['{{ kpi_record_build_mark() }}'],
     )
 }}
