@@ -21,7 +21,8 @@
     reopen_count comes from conversation_status_history, built from the same
     copies in the same run. Changing internal_email_domains,
     system_closer_emails, the business-hours vars or the holidays seed needs a
-    --full-refresh of this model. -#}
+    --full-refresh of this model. The (is_first_response_sla_breached,
+    first_response_at) index finds the waiting rows without a scan. -#}
 {{
     config(
         materialized='incremental',
@@ -33,6 +34,7 @@
             {'columns': ['lake_loaded_at']},
             {'columns': ['created_at']},
             {'columns': ['mailbox_id']},
+            {'columns': ['is_first_response_sla_breached', 'first_response_at']},
         ],
     )
 }}
@@ -66,7 +68,9 @@ with
     ),
 {%- endif %}
 
-conversations as (
+-- not materialized: thread_counts reads it too, and a copy of every staged
+-- conversation (a full build) would cost more than reading it twice
+conversations as not materialized (
 
     select conversations.*
     from {{ ref('stg_helpscout__conversations') }} as conversations
@@ -80,11 +84,8 @@ threads as (
         threads.conversation_id,
         threads.thread_type,
         threads.created_at,
-        threads.is_user_reply,
-        parents.created_at as conversation_created_at
+        threads.is_user_reply
     from {{ ref('stg_helpscout__threads') }} as threads
-    inner join {{ ref('stg_helpscout__conversations') }} as parents
-        on threads.conversation_id = parents.conversation_id
     {{ only_changed_conversations('threads.conversation_id') }}
 
 ),
@@ -143,9 +144,12 @@ thread_counts as (
         count(*) filter (where threads.is_user_reply) as reply_count,
         count(*) filter (where threads.thread_type = 'note') as note_count,
         min(threads.created_at) filter (
-            where threads.is_user_reply and threads.created_at >= threads.conversation_created_at
+            where threads.is_user_reply and threads.created_at >= parents.created_at
         ) as first_user_reply_at
     from threads
+    -- the parents of the changed threads are the changed conversations
+    inner join conversations as parents
+        on threads.conversation_id = parents.conversation_id
     group by threads.conversation_id
 
 ),

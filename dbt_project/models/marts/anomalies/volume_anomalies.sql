@@ -35,7 +35,9 @@ mailbox_daily as (
 
 ),
 
-conversations as (
+-- not materialized: read twice, it would be copied whole before the
+-- lake_loaded_at index could serve either read (1M: 1.1 -> 0.14 s)
+conversations as not materialized (
 
     select * from {{ ref('conversations') }}
 
