@@ -185,42 +185,15 @@ periods as (
         on spine.mailbox_id = open_counts.mailbox_id and spine.period_start = open_counts.period_start
     left join ratings
         on spine.mailbox_id = ratings.mailbox_id and spine.period_start = ratings.period_start
-    {%- if is_incremental() %}
-        where
-            (spine.mailbox_id, spine.period_start) in (
-                select
-                    redo_keys.mailbox_id,
-                    redo_keys.period_start
-                from redo_keys
-            )
-    {%- endif %}
+    {{ kpi_spine_in_redo_keys() }}
 
 ),
 
-    {%- if is_incremental() %}
+final as (
 
-    redo_rows as (
+    {{ kpi_redo_rows('periods', period_column) }}
 
-        select
-            redo_keys.mailbox_id,
-            redo_keys.period_start as {{ period_column }}
-        from redo_keys
-
-    ),
-
-    final as (
-
-        {{ replace_by_key_rows('periods', 'redo_rows', 'mailbox_id, ' ~ period_column) }}
-
-    )
-{%- else %}
-
-    final as (
-
-        select * from periods
-
-    )
-    {%- endif %}
+)
 
 select * from final
 

@@ -14,8 +14,10 @@
     all history nearly every key is redone, and hashing each input once wins
     (mailbox_backlog_daily 5 s through hashes, 16 s through the indexes).
     Without a mark every key is redone and the default plan is the right one.
-    `set local` ends with the model's transaction. -#}
-{% macro kpi_prefer_index_reads(grain, key_column='mailbox_id') -%}
+    `held_period_column`: for an account-level mart with more than one row
+    per period (tag_weekly), the held column whose distinct periods the
+    affected ones are compared with. `set local` ends with the model's transaction. -#}
+{% macro kpi_prefer_index_reads(grain, key_column='mailbox_id', held_period_column=none) -%}
     {%- set redo_mark = kpi_redo_mark() -%}
     {%- if redo_mark is not none -%}
         {%- set period = "date_trunc('" ~ grain ~ "', affected.date_day)" -%}
@@ -27,7 +29,7 @@
                 where
                     affected.marked_through = {{ redo_mark }}
                     and {{ 'affected.mailbox_id is not null' if key_column else 'affected.is_point_day' }}
-            ) * 4 < (select count(*) from {{ this }})
+            ) * 4 < (select {{ 'count(distinct ' ~ held_period_column ~ ')' if held_period_column else 'count(*)' }} from {{ this }})
         {%- endset -%}
         {%- if run_query(query).columns[0].values()[0] -%}
             {{- return('set local enable_seqscan = off') -}}

@@ -11,8 +11,9 @@
     With a usable mark (kpi_redo_mark): the periods int_kpi__affected_periods
     names since it, the spine's new keys, the held keys the spine no longer
     has (deleted) and the held keys not complete yet (the watermark may have
-    passed them). Without one: every key, held or in the spine. -#}
-{% macro kpi_redo_keys(grain, period_column, key_column='mailbox_id') -%}
+    passed them; `has_is_complete` false for a mart whose rows do not follow
+    the watermark). Without one: every key, held or in the spine. -#}
+{% macro kpi_redo_keys(grain, period_column, key_column='mailbox_id', has_is_complete=true) -%}
     {%- set redo_mark = kpi_redo_mark() -%}
     {%- set keys = (key_column ~ ', ' if key_column else '') ~ 'period_start' -%}
     {%- set held_keys = ('held.' ~ key_column ~ ', ' if key_column else '') ~ 'held.period_start' -%}
@@ -21,8 +22,7 @@
         (
             select
                 {{ 'held.' ~ key_column ~ ',' if key_column }}
-                held.{{ period_column }} as period_start,
-                held.is_complete
+                held.{{ period_column }} as period_start{{ ', held.is_complete' if has_is_complete }}
             from {{ this }} as held
         )
     {%- endset -%}
@@ -61,8 +61,10 @@
             except
             select {{ spine_keys }} from spine
         )
-        union
-        select {{ held_keys }} from {{ held }} as held
-        where not held.is_complete
+        {%- if has_is_complete %}
+            union
+            select {{ held_keys }} from {{ held }} as held
+            where not held.is_complete
+        {%- endif %}
     {%- endif %}
 {%- endmacro %}

@@ -82,27 +82,10 @@ days as (
 
 ),
 
-{%- if is_incremental() %}
+final as (
 
-    redo_rows as (
+    {{ kpi_redo_rows('days', 'date_day', key_column=none) }}
 
-        select redo_keys.period_start as date_day
-        from redo_keys
-
-    ),
-
-    final as (
-
-        {{ replace_by_key_rows('days', 'redo_rows', 'date_day') }}
-
-    )
-{%- else %}
-
-    final as (
-
-        select * from days
-
-    )
-{%- endif %}
+)
 
 select * from final

@@ -148,41 +148,14 @@ days as (
         on spine.mailbox_id = received.mailbox_id and spine.period_start = received.date_day
     left join status_changes
         on spine.mailbox_id = status_changes.mailbox_id and spine.period_start = status_changes.date_day
-    {%- if is_incremental() %}
-        where
-            (spine.mailbox_id, spine.period_start) in (
-                select
-                    redo_keys.mailbox_id,
-                    redo_keys.period_start
-                from redo_keys
-            )
-    {%- endif %}
+    {{ kpi_spine_in_redo_keys() }}
 
 ),
 
-{%- if is_incremental() %}
+final as (
 
-    redo_rows as (
+    {{ kpi_redo_rows('days', 'date_day') }}
 
-        select
-            redo_keys.mailbox_id,
-            redo_keys.period_start as date_day
-        from redo_keys
-
-    ),
-
-    final as (
-
-        {{ replace_by_key_rows('days', 'redo_rows', 'mailbox_id, date_day') }}
-
-    )
-{%- else %}
-
-    final as (
-
-        select * from days
-
-    )
-{%- endif %}
+)
 
 select * from final

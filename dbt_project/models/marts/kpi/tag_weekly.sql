@@ -8,30 +8,45 @@
     week any affected (mailbox, day) key touches (the account's received count
     of that week moves too), plus the spine's new keys, lost keys, keys not
     complete yet and the keys whose tag name changed (a rename touches no
-    conversation's copy); see kpi_redo_keys. The spine (each tag's first week)
-    is read in full. -#}
+    conversation's copy); see kpi_redo_keys. With a usable mark only the
+    tagged conversations with a figure in an affected week are read; a redo
+    key of another week keeps its held figures (tag_weekly_figures).
+
+    The spine starts each tag at its first week with a figure. With a usable
+    mark that week comes from the held rows and the affected weeks alone: a
+    held week no affected key touches still holds the right counts, so the
+    first week is the earliest of the held weeks with a figure outside the
+    affected weeks and of the weeks holding a figure of the tagged
+    conversations that have one in an affected week (a week between the two
+    holding a figure would have been the held first week, or be affected).
+    Without a mark (or in a full build) it is read from every tagged
+    conversation. -#}
 {{
     config(
         materialized='incremental',
         unique_key=['tag_id', 'week_start'],
         present_column='period_end_at',
         indexes=[{'columns': ['tag_id', 'week_start'], 'unique': true}],
+        pre_hook="{{ kpi_prefer_index_reads('week', key_column=none, held_period_column='week_start') }}",
         post_hook=['{{ kpi_record_build_mark() }}'],
     )
 }}
 -- the mark and the affected periods (kpi_redo_keys, kpi_record_build_mark)
 -- depends_on: {{ ref('int_kpi__conversation_footprints') }}
 -- depends_on: {{ ref('int_kpi__affected_periods') }}
+{%- set redo_mark = kpi_redo_mark() %}
 
 with
 
-kpi_conversations as (
+-- not materialized: each read reaches its weeks through the input's
+-- kpi_period_indexes instead of scanning one unindexed copy
+kpi_conversations as not materialized (
 
     select * from {{ ref('int_kpi__conversations') }}
 
 ),
 
-conversation_tags as (
+conversation_tags as not materialized (
 
     select * from {{ ref('conversation_tags') }}
 
@@ -49,32 +64,98 @@ weeks as (
 
 ),
 
-tagged as (
+{% if redo_mark is none -%}
+    tagged as (
 
-    select
-        conversation_tags.tag_id,
-        conversation_tags.tag_name,
-        kpi_conversations.resolution_minutes,
-        kpi_conversations.first_response_minutes,
-        date_trunc('week', kpi_conversations.created_at_local)::date as created_week,
-        date_trunc('week', kpi_conversations.closed_at_local)::date as closed_week,
-        date_trunc('week', kpi_conversations.first_response_at_local)::date as first_response_week
-    from conversation_tags
-    inner join kpi_conversations
-        on conversation_tags.conversation_id = kpi_conversations.conversation_id
+        {{ tag_weekly_tagged() }}
 
-),
+    ),
 
-tag_bounds as (
+    tag_bounds as (
 
-    select
-        tag_id,
-        min(tag_name) as bridge_tag_name,
-        min(least(created_week, closed_week, first_response_week)) as first_week
-    from tagged
-    group by tag_id
+        select
+            tag_id,
+            min(tag_name) as bridge_tag_name,
+            min(least(created_week, closed_week, first_response_week)) as first_week
+        from tagged
+        group by tag_id
 
-),
+    ),
+{%- else -%}
+    affected_weeks as (
+
+        select distinct {{ kpi_period_key('week', 'affected.date_day') }} as week_start
+        from {{ ref('int_kpi__affected_periods') }} as affected
+        where affected.marked_through = {{ redo_mark }} and affected.is_point_day
+
+    ),
+
+    -- the tagged conversations with a figure in an affected week
+    tagged as (
+
+        {{ tag_weekly_tagged('affected_weeks', 'week_start') }}
+
+    ),
+
+    first_weeks as (
+
+        select
+            held.tag_id,
+            held.week_start as first_week
+        from {{ this }} as held
+        where
+            (held.conversations_received > 0 or held.conversations_closed > 0 or held.conversations_first_responded > 0)
+            and held.week_start not in (select affected_weeks.week_start from affected_weeks)
+
+        union all
+
+        select
+            tag_id,
+            least(created_week, closed_week, first_response_week) as first_week
+        from tagged
+
+    ),
+
+    -- the name of a tag the tags listing does not name, from its KPI conversations
+    unnamed_tags as (
+
+        select distinct first_weeks.tag_id
+        from first_weeks
+        where not exists (
+            select 1
+            from tags
+            where tags.tag_id = first_weeks.tag_id and tags.tag_name is not null
+        )
+
+    ),
+
+    bridge_names as (
+
+        select
+            conversation_tags.tag_id,
+            min(conversation_tags.tag_name) as bridge_tag_name
+        from unnamed_tags
+        inner join conversation_tags
+            on unnamed_tags.tag_id = conversation_tags.tag_id
+        inner join kpi_conversations
+            on conversation_tags.conversation_id = kpi_conversations.conversation_id
+        group by conversation_tags.tag_id
+
+    ),
+
+    tag_bounds as (
+
+        select
+            first_weeks.tag_id,
+            bridge_names.bridge_tag_name,
+            min(first_weeks.first_week) as first_week
+        from first_weeks
+        left join bridge_names
+            on first_weeks.tag_id = bridge_names.tag_id
+        group by first_weeks.tag_id, bridge_names.bridge_tag_name
+
+    ),
+{%- endif %}
 
 spine as (
 
@@ -108,39 +189,27 @@ spine as (
 
 received as (
 
-    select
-        tag_id,
-        created_week as week_start,
-        count(*) as conversations_received
-    from tagged
-    where {{ kpi_in_redo_keys('tag_id', 'week', 'created_week') }}
-    group by tag_id, created_week
+    {{ tag_weekly_figures(redo_mark, 'created_week', {
+        'conversations_received': 'count(*)',
+    }) }}
 
 ),
 
 closed as (
 
-    select
-        tag_id,
-        closed_week as week_start,
-        count(*) as conversations_closed,
-        {{ kpi_percentile('resolution_minutes', 0.5) }} as resolution_minutes_median
-    from tagged
-    where closed_week is not null and {{ kpi_in_redo_keys('tag_id', 'week', 'closed_week') }}
-    group by tag_id, closed_week
+    {{ tag_weekly_figures(redo_mark, 'closed_week', {
+        'conversations_closed': 'count(*)',
+        'resolution_minutes_median': kpi_percentile('resolution_minutes', 0.5),
+    }) }}
 
 ),
 
 first_responses as (
 
-    select
-        tag_id,
-        first_response_week as week_start,
-        count(*) as conversations_first_responded,
-        {{ kpi_percentile('first_response_minutes', 0.5) }} as first_response_minutes_median
-    from tagged
-    where first_response_week is not null and {{ kpi_in_redo_keys('tag_id', 'week', 'first_response_week') }}
-    group by tag_id, first_response_week
+    {{ tag_weekly_figures(redo_mark, 'first_response_week', {
+        'conversations_first_responded': 'count(*)',
+        'first_response_minutes_median': kpi_percentile('first_response_minutes', 0.5),
+    }) }}
 
 ),
 
@@ -191,40 +260,14 @@ tag_weeks as (
         on spine.tag_id = first_responses.tag_id and spine.period_start = first_responses.week_start
     left join account_received
         on spine.period_start = account_received.week_start
-    {%- if is_incremental() %}
-        where (spine.tag_id, spine.period_start) in (
-            select
-                redo_keys.tag_id,
-                redo_keys.period_start
-            from redo_keys
-        )
-    {%- endif %}
+    {{ kpi_spine_in_redo_keys('tag_id') }}
 
 ),
 
-{%- if is_incremental() %}
+final as (
 
-    redo_rows as (
+    {{ kpi_redo_rows('tag_weeks', 'week_start', key_column='tag_id') }}
 
-        select
-            redo_keys.tag_id,
-            redo_keys.period_start as week_start
-        from redo_keys
-
-    ),
-
-    final as (
-
-        {{ replace_by_key_rows('tag_weeks', 'redo_rows', 'tag_id, week_start') }}
-
-    )
-{%- else %}
-
-    final as (
-
-        select * from tag_weeks
-
-    )
-{%- endif %}
+)
 
 select * from final

@@ -1,8 +1,27 @@
 {#- Conversations per mailbox, month of creation and thread-count band, with the
     median resolution of each cell: how long conversations run, and what long
     ones cost. Every band of every month from the mailbox's first activity to the
-    account's latest is present (zero when quiet). -#}
-{{ config(indexes=[{'columns': ['mailbox_id', 'month_start', 'thread_count_band'], 'unique': true}]) }}
+    account's latest is present (zero when quiet).
+
+    Incremental by affected period (replace_by_key on mailbox and month, all
+    bands of it): a conversation's thread count, closing, resolution and
+    mailbox are in its footprint digest, and its creation day is one of its
+    point days, so a run redoes the (mailbox, month) keys of kpi_redo_keys
+    (affected, new to the spine, lost) and reads only the conversations
+    created in them. No row follows the watermark, so none is redone for
+    being incomplete. -#}
+{{
+    config(
+        materialized='incremental',
+        unique_key=['mailbox_id', 'month_start'],
+        present_column='band_order',
+        indexes=[{'columns': ['mailbox_id', 'month_start', 'thread_count_band'], 'unique': true}],
+        post_hook=['{{ kpi_record_build_mark() }}'],
+    )
+}}
+-- the mark and the affected periods (kpi_redo_keys, kpi_record_build_mark)
+-- depends_on: {{ ref('int_kpi__conversation_footprints') }}
+-- depends_on: {{ ref('int_kpi__affected_periods') }}
 
 with
 
@@ -12,7 +31,7 @@ kpi_conversations as (
 
 ),
 
-months as (
+spine as (
 
     {{ kpi_mailbox_spine('month') }}
 
@@ -39,17 +58,27 @@ bands as (
 
 ),
 
-spine as (
+{% if is_incremental() -%}
+    redo_keys as (
+
+        {{ kpi_redo_keys('month', 'month_start', has_is_complete=false) }}
+
+    ),
+{%- endif %}
+
+-- every band of every month to build
+cells as (
 
     select
-        months.mailbox_id,
-        months.period_start as month_start,
+        spine.mailbox_id,
+        spine.period_start as month_start,
         bands.band_order,
         bands.thread_count_band,
         bands.min_threads,
         bands.max_threads
-    from months
+    from spine
     cross join bands
+    {{ kpi_spine_in_redo_keys() }}
 
 ),
 
@@ -66,6 +95,7 @@ banded as (
         on
             coalesce(kpi_conversations.thread_count, 0) >= bands.min_threads
             and (bands.max_threads is null or coalesce(kpi_conversations.thread_count, 0) <= bands.max_threads)
+    where {{ kpi_in_redo_keys('mailbox_id', 'month', 'created_at_local') }}
 
 ),
 
@@ -83,25 +113,31 @@ per_cell as (
 
 ),
 
-final as (
+band_months as (
 
     select
-        spine.mailbox_id,
-        spine.month_start,
-        spine.thread_count_band,
-        spine.band_order,
-        spine.min_threads,
-        spine.max_threads,
+        cells.mailbox_id,
+        cells.month_start,
+        cells.thread_count_band,
+        cells.band_order,
+        cells.min_threads,
+        cells.max_threads,
         coalesce(per_cell.conversations_received, 0) as conversations_received,
         coalesce(per_cell.conversations_closed, 0) as conversations_closed,
         per_cell.resolution_minutes_median
 
-    from spine
+    from cells
     left join per_cell
         on
-            spine.mailbox_id = per_cell.mailbox_id
-            and spine.month_start = per_cell.month_start
-            and spine.band_order = per_cell.band_order
+            cells.mailbox_id = per_cell.mailbox_id
+            and cells.month_start = per_cell.month_start
+            and cells.band_order = per_cell.band_order
+
+),
+
+final as (
+
+    {{ kpi_redo_rows('band_months', 'month_start') }}
 
 )
 

@@ -172,27 +172,10 @@ summary as (
 
 ),
 
-{%- if is_incremental() %}
+final as (
 
-    redo_rows as (
+    {{ kpi_redo_rows('summary', 'week_start', key_column=none) }}
 
-        select redo_keys.period_start as week_start
-        from redo_keys
-
-    ),
-
-    final as (
-
-        {{ replace_by_key_rows('summary', 'redo_rows', 'week_start') }}
-
-    )
-{%- else %}
-
-    final as (
-
-        select * from summary
-
-    )
-{%- endif %}
+)
 
 select * from final
