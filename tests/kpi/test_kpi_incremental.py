@@ -330,6 +330,15 @@ def test_a_tag_only_change_redoes_its_week_and_a_rename_its_tag(built: Built) ->
                    built.before_narrow) == 1
     assert {_column(built, "tag_weekly", key, "tag_name", built.before_narrow)
             for key in after if key[0] == 103} == {"Refunds"}
+    # the rename redoes the tag's other weeks, which keep their figures: only the
+    # name moves (7, refund since round 2, is in the week of 27 January)
+    names = _names(built.lake, "tag_weekly")
+    renamed = [key for key in before if key[0] == 103 and key[1] != tagged_week]
+    assert _column(built, "tag_weekly", (103, date(2025, 1, 27)), "conversations_received",
+                   built.before_tagging) == 1
+    for key in renamed:
+        held = dict(zip(names, before[key][1], strict=True))
+        assert dict(zip(names, after[key][1], strict=True)) == {**held, "tag_name": "Refunds"}, key
     kept = [key for key in before if key[0] != 103 and key[1] != tagged_week]
     assert len(kept) > 5
     for key in kept:
