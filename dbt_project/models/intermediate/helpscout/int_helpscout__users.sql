@@ -1,8 +1,8 @@
 {#- Every user the account shows: the users of the most recent users listing
     (is_listed), plus every user id that a conversation's latest copy references
     as assignee or closer, or as the author of one of its threads, but the
-    listing lacks: deactivated users, Help Scout's automatic closer, AI system
-    users. Those carry the name and email of the latest copy that shows them (a
+    listing lacks (int_helpscout__user_references): deactivated users, Help
+    Scout's automatic closer, AI system users. Those carry the name and email of the latest copy that shows them (a
     copy that names the user beats one that gives only a closedBy id); the
     listing's other fields stay null for them.
 
@@ -25,15 +25,9 @@ staged_users as (
 
 ),
 
-conversations as (
+user_references as (
 
-    select * from {{ ref('stg_helpscout__conversations') }}
-
-),
-
-threads as (
-
-    select * from {{ ref('stg_helpscout__threads') }}
+    select * from {{ ref('int_helpscout__user_references') }}
 
 ),
 
@@ -129,39 +123,6 @@ listed as (
     from latest_listing
     left join listing_state_starts
         on latest_listing.user_id = listing_state_starts.user_id
-
-),
-
-user_references as (
-
-    select
-        assignee_id as user_id,
-        lake_id,
-        extracted_at,
-        true as is_named
-    from conversations
-    where assignee_id is not null
-
-    union all
-
-    -- closedBy alone gives an id, no name
-    select
-        closed_by_user_id as user_id,
-        lake_id,
-        extracted_at,
-        closed_by_user_email is not null as is_named
-    from conversations
-    where closed_by_user_id is not null
-
-    union all
-
-    select
-        created_by_id as user_id,
-        conversation_lake_id as lake_id,
-        conversation_extracted_at as extracted_at,
-        true as is_named
-    from threads
-    where created_by_type = 'user' and created_by_id is not null
 
 ),
 
