@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import threading
 import uuid
 from datetime import datetime, timezone
 
@@ -77,6 +78,53 @@ def test_a_failing_row_aborts_the_whole_copy(conn):
         write_rows(conn, rows)
     conn.rollback()
     assert stored(conn) == []
+
+
+def _helper_threads():
+    return [t for t in threading.enumerate() if t.name == "lake-copy-lines"]
+
+
+def test_a_long_write_is_whole_and_in_order_with_lines_made_ahead(conn, monkeypatch):
+    monkeypatch.setattr(lake, "READ_BYTES", 4000)
+    made_in = set()
+
+    def rows():
+        for i in range(3000):
+            made_in.add(threading.current_thread().name)
+            yield i, {"id": i, "text": "y" * 50}
+
+    assert write_rows(conn, rows(), table="tags") == 3000
+    assert [entity for entity, _ in stored(conn, "tags")] == list(range(3000))
+    # The first read is made by the caller, the rest ahead by the helper, now gone.
+    assert made_in == {threading.main_thread().name, "lake-copy-lines"}
+    assert _helper_threads() == []
+
+
+def test_an_error_while_making_lines_ahead_aborts_the_copy(conn, monkeypatch):
+    monkeypatch.setattr(lake, "READ_BYTES", 2000)
+
+    def rows():
+        for i in range(1000):
+            if i == 700:
+                raise ValueError("conversation 700 has no id")
+            yield i, {"id": i, "text": "z" * 50}
+
+    with pytest.raises(ValueError, match="conversation 700 has no id"):
+        write_rows(conn, rows())
+    conn.rollback()
+    assert stored(conn) == []
+    assert _helper_threads() == []
+
+
+def test_a_copy_failing_on_the_server_stops_the_helper(conn, monkeypatch):
+    monkeypatch.setattr(lake, "READ_BYTES", 2000)
+    rows = [(i, {"id": i, "text": "w" * 50}) for i in range(500)] + [(500, b"{not json")]
+    rows += [(i, {"id": i}) for i in range(501, 5000)]
+    with pytest.raises(Exception, match="json"):
+        write_rows(conn, rows)
+    conn.rollback()
+    assert stored(conn) == []
+    assert _helper_threads() == []
 
 
 def test_nothing_is_visible_until_commit(conn, pg_database):
