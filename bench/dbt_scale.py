@@ -141,6 +141,9 @@ class SizeResult:
             "tests_s": round(last.total(*TEST_TYPES), 1) if last else None,
             "top_nodes": last.top() if last else [],
             "top_tests": last.top(8, *TEST_TYPES) if last else [],
+            # the first one after the full builds has been the slowest by far
+            "first_run_s": round(runs[0].seconds, 1) if runs else None,
+            "first_run_top_nodes": runs[0].top() if len(runs) > 1 else [],
         }
 
     def as_dict(self) -> dict[str, Any]:

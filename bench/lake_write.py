@@ -5,6 +5,8 @@ them: parsed JSON) are written three ways into an empty lake table, in rounds:
 
 * ``loader``: :func:`loader.lake.write_rows`, the loader's own path (serialise,
   escape, COPY in batches, one commit);
+* ``paged``: the same, one ``write_rows`` per API page of 25 conversations in one
+  transaction, as a conversations window is written (a COPY per page);
 * ``copy``: a bare ``COPY ... FROM STDIN`` of a file prepared beforehand with the
   same rows: the floor, nothing to do but what PostgreSQL must do;
 * ``insert``: one ``INSERT`` and one commit per row, what the old pipeline did.
@@ -38,6 +40,7 @@ from loader.schema import DEFAULT_RAW_SCHEMA, migrate
 TABLE = f"{DEFAULT_RAW_SCHEMA}.conversations"
 COLUMNS = "entity_id, payload, extracted_at, run_id"
 ROUNDS = 5
+PAGE_SIZE = 25  # conversations per page of the API's listing
 
 Rows = Sequence[tuple[int, dict[str, Any]]]
 
@@ -60,6 +63,13 @@ def _loader(conn, rows: Rows, moment: datetime, run_id: uuid.UUID, _: Path) -> N
     write_rows(conn, rows, run_id=run_id, extracted_at=moment)
 
 
+def _paged(conn, rows: Rows, moment: datetime, run_id: uuid.UUID, _: Path) -> None:
+    for start in range(0, len(rows), PAGE_SIZE):
+        write_rows(conn, rows[start:start + PAGE_SIZE], run_id=run_id, extracted_at=moment,
+                   commit=False)
+    conn.commit()
+
+
 def _copy(conn, rows: Rows, moment: datetime, run_id: uuid.UUID, path: Path) -> None:
     with conn.cursor() as cur, path.open("r", encoding="utf-8") as source:
         cur.copy_expert(f"copy {TABLE} ({COLUMNS}) from stdin", source, size=1 << 20)
@@ -74,7 +84,8 @@ def _insert(conn, rows: Rows, moment: datetime, run_id: uuid.UUID, _: Path) -> N
             conn.commit()
 
 
-METHODS: dict[str, Callable[..., None]] = {"loader": _loader, "copy": _copy, "insert": _insert}
+METHODS: dict[str, Callable[..., None]] = {"loader": _loader, "paged": _paged, "copy": _copy,
+                                           "insert": _insert}
 
 
 def _count_and_reset(conn, expected: int) -> None:
@@ -93,6 +104,7 @@ def measure(database: Database, rows: Rows, rounds: int,
     short, never fewer than one), plus per-round ratios."""
     samples = {name: Samples("rows/s") for name in METHODS}
     samples["loader/copy"] = Samples("x")
+    samples["paged/copy"] = Samples("x")
     samples["loader/insert"] = Samples("x")
     samples["copy/insert"] = Samples("x")
     moment = datetime.now(timezone.utc)
@@ -108,7 +120,7 @@ def measure(database: Database, rows: Rows, rounds: int,
                 if round_no and budget is not None and not budget.allows(last_round):
                     break
                 started = time.monotonic()
-                order = names[round_no % 3:] + names[:round_no % 3]
+                order = names[round_no % len(names):] + names[:round_no % len(names)]
                 rates = {}
                 for name in order:
                     with stopwatch() as elapsed:
@@ -117,6 +129,7 @@ def measure(database: Database, rows: Rows, rounds: int,
                     samples[name].add(rates[name])
                     _count_and_reset(conn, len(rows))
                 samples["loader/copy"].add(ratio(rates["loader"], rates["copy"]))
+                samples["paged/copy"].add(ratio(rates["paged"], rates["copy"]))
                 samples["loader/insert"].add(ratio(rates["loader"], rates["insert"]))
                 samples["copy/insert"].add(ratio(rates["copy"], rates["insert"]))
                 last_round = time.monotonic() - started
@@ -149,6 +162,9 @@ def run(config: BenchConfig) -> BenchResult:
             Figure.against("loader / bare COPY", samples["loader/copy"].median, "x",
                            at_least=0.9, samples=rounds,
                            note="bare COPY is the floor: the rows serialised beforehand"),
+            Figure.against("loader, a COPY per page of 25 / bare COPY",
+                           samples["paged/copy"].median, "x", samples=rounds,
+                           note="how a conversations window is written"),
             Figure.against("loader / row-by-row INSERT", samples["loader/insert"].median, "x",
                            samples=rounds, note="reference: the old pipeline's writes"),
             Figure.against("bare COPY / row-by-row INSERT", samples["copy/insert"].median, "x",
